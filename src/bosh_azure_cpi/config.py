@@ -170,9 +170,21 @@ def load_config(path: str | Path, context: dict[str, Any] | None = None) -> CpiC
     azure = properties.get("azure")
     if not isinstance(azure, dict):
         raise InvalidArgument("'cloud.properties.azure' is required and must be an object")
-    merged = deep_merge(azure, context or {})
+    merged = _with_job_files(deep_merge(azure, context or {}), Path(path).parent)
     props = Fields(properties, "cloud.properties")
     return CpiConfig(azure=parse_azure(Fields(merged, "azure")), agent=_parse_agent(props))
+
+
+def _with_job_files(azure: dict[str, Any], config_dir: Path) -> dict[str, Any]:
+    """Add the PEM files the Ruby CPI's job renders next to cpi.json (never into it), unless given inline."""
+    certificate = config_dir / "service_principal_certificate.pem"
+    if not azure.get("certificate") and not azure.get("client_secret") and certificate.is_file():
+        azure = {**azure, "certificate": certificate.read_text(encoding="utf-8")}
+    stack = azure.get("azure_stack")
+    stack_ca = config_dir / "azure_stack_ca_cert.pem"
+    if isinstance(stack, dict) and not stack.get("ca_cert") and stack_ca.is_file():
+        azure = {**azure, "azure_stack": {**stack, "ca_cert": stack_ca.read_text(encoding="utf-8")}}
+    return azure
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -221,32 +233,32 @@ def parse_azure(f: Fields) -> AzureConfig:
     environment = f.choice("environment", ENVIRONMENTS, "AzureCloud")
     if environment == "AzureGermanCloud":
         raise f.fail("environment", "AzureGermanCloud was closed by Microsoft in 2021; it cannot be used")
-    use_managed_disks = f.bool("use_managed_disks", False)
+    use_managed_disks = f.flag("use_managed_disks", False)
     config = AzureConfig(
         environment=environment,
         endpoints=_parse_endpoints(f, environment),
         credentials=_parse_credentials(f),
         subscription_id=f.nonempty("subscription_id"),
         resource_group_name=f.nonempty("resource_group_name"),
-        location=f.str("location", ""),
+        location=f.text("location", ""),
         ssh_user=f.nonempty("ssh_user", "vcap"),
         ssh_public_key=f.nonempty("ssh_public_key"),
         use_managed_disks=use_managed_disks,
-        storage_account_name=f.str("storage_account_name", ""),
+        storage_account_name=f.text("storage_account_name", ""),
         default_security_group=_parse_security_group(f, "default_security_group"),
         default_managed_identity=_parse_managed_identity(f.obj("default_managed_identity")),
         pip_idle_timeout_in_minutes=_idle_timeout(f),
-        parallel_upload_thread_num=f.int("parallel_upload_thread_num", 16, minimum=1),
-        debug_mode=f.bool("debug_mode", False),
-        use_default_account_for_cleaning=f.bool("use_default_account_for_cleaning", False),
-        keep_failed_vms=f.bool("keep_failed_vms", False),
-        enable_telemetry=f.bool("enable_telemetry", False),
-        enable_vm_boot_diagnostics=f.bool("enable_vm_boot_diagnostics", False),
+        parallel_upload_thread_num=f.integer("parallel_upload_thread_num", 16, minimum=1),
+        debug_mode=f.flag("debug_mode", False),
+        use_default_account_for_cleaning=f.flag("use_default_account_for_cleaning", False),
+        keep_failed_vms=f.flag("keep_failed_vms", False),
+        enable_telemetry=f.flag("enable_telemetry", False),
+        enable_vm_boot_diagnostics=f.flag("enable_vm_boot_diagnostics", False),
         isv_tracking_guid=_isv_guid(f),
         gallery=_parse_gallery(f, use_managed_disks),
         timeouts=_parse_timeouts(f.obj("timeouts")),
-        request_id=f.str("request_id", ""),
-        stemcell_api_version=f.obj("vm").obj("stemcell").int("api_version", 2),
+        request_id=f.text("request_id", ""),
+        stemcell_api_version=f.obj("vm").obj("stemcell").integer("api_version", 2),
     )
     return config
 
@@ -258,15 +270,15 @@ def _parse_endpoints(f: Fields, environment: str) -> Endpoints:
         arm, authority, scope, suffix = _CLOUDS[environment]
         base = Endpoints(resource_manager=arm, authority=authority, credential_scope=scope, storage_suffix=suffix)
     custom = f.obj("endpoints")
-    arm = custom.str("resource_manager", base.resource_manager)
+    arm = custom.text("resource_manager", base.resource_manager)
     default_scope = base.credential_scope if arm == base.resource_manager else arm.rstrip("/") + "/.default"
     return Endpoints(
         resource_manager=arm,
-        authority=custom.str("active_directory", base.authority).rstrip("/"),
-        credential_scope=custom.str("credential_scope", default_scope),
-        storage_suffix=custom.str("storage_suffix", base.storage_suffix),
-        storage_blob_url=custom.str("storage_blob", ""),
-        ca_cert=custom.str("ca_cert", base.ca_cert),
+        authority=custom.text("active_directory", base.authority).rstrip("/"),
+        credential_scope=custom.text("credential_scope", default_scope),
+        storage_suffix=custom.text("storage_suffix", base.storage_suffix),
+        storage_blob_url=custom.text("storage_blob", ""),
+        ca_cert=custom.text("ca_cert", base.ca_cert),
         tenant_override=base.tenant_override,
     )
 
@@ -282,7 +294,7 @@ def _stack_endpoints(stack: Fields) -> Endpoints:
         authority=f"https://adfs.{domain}" if adfs else _STACK_AUTHORITIES[authentication],
         credential_scope=resource.rstrip("/") + "/.default",
         storage_suffix=domain,
-        ca_cert=stack.str("ca_cert", ""),
+        ca_cert=stack.text("ca_cert", ""),
         tenant_override="adfs" if adfs else "",
     )
 
@@ -291,12 +303,12 @@ def _parse_credentials(f: Fields) -> Credentials:
     source = f.choice("credentials_source", CREDENTIALS_SOURCES, "static")
     creds = Credentials(
         source=source,
-        tenant_id=f.str("tenant_id", ""),
-        client_id=f.str("client_id", ""),
-        client_secret=f.str("client_secret", ""),
-        certificate=f.str("certificate", ""),
-        managed_identity_resource_id=f.str("managed_identity_resource_id", ""),
-        token_file=f.str("workload_identity_token_file", ""),
+        tenant_id=f.text("tenant_id", ""),
+        client_id=f.text("client_id", ""),
+        client_secret=f.text("client_secret", ""),
+        certificate=f.text("certificate", ""),
+        managed_identity_resource_id=f.text("managed_identity_resource_id", ""),
+        token_file=f.text("workload_identity_token_file", ""),
     )
     if source == "managed_identity":
         if creds.client_id and creds.managed_identity_resource_id:
@@ -321,65 +333,67 @@ def _parse_security_group(f: Fields, name: str) -> SecurityGroupRef | None:
             raise f.fail(name, "must not be empty")
         return SecurityGroupRef(name=value)
     group = f.obj(name)
-    return SecurityGroupRef(name=group.nonempty("name"), resource_group_name=group.str("resource_group_name", ""))
+    return SecurityGroupRef(name=group.nonempty("name"), resource_group_name=group.text("resource_group_name", ""))
 
 
 def _parse_managed_identity(f: Fields) -> ManagedIdentity | None:
     if not f.doc:
         return None
     kind = f.choice("type", ("SystemAssigned", "UserAssigned"))
-    name = f.str("user_assigned_identity_name", "")
+    name = f.text("user_assigned_identity_name", "")
     if kind == "UserAssigned" and not name:
         raise f.fail("user_assigned_identity_name", "is required when type is 'UserAssigned'")
     return ManagedIdentity(type=kind, user_assigned_identity_name=name)
 
 
 def _idle_timeout(f: Fields) -> int:
-    value: int = f.int("pip_idle_timeout_in_minutes", 4)
+    value: int = f.integer("pip_idle_timeout_in_minutes", 4)
     if not 4 <= value <= 30:
         raise f.fail("pip_idle_timeout_in_minutes", f"must be between 4 and 30, got {value}")
     return value
 
 
 def _isv_guid(f: Fields) -> str:
-    value: str = f.str("isv_tracking_guid", DEFAULT_ISV_TRACKING_GUID)
+    value: str = f.text("isv_tracking_guid", DEFAULT_ISV_TRACKING_GUID)
     if len(value) != 36:
         raise f.fail("isv_tracking_guid", f"must be 36 characters long, got {len(value)}")
     return value
 
 
 def _parse_gallery(f: Fields, use_managed_disks: bool) -> Gallery | None:
-    name = f.str("compute_gallery_name", "")
+    name = f.text("compute_gallery_name", "")
     if not name:
         return None
     if not _GALLERY_NAME.match(name):
-        raise f.fail("compute_gallery_name", f"'{name}' is not a valid gallery name (up to 80 letters, digits, '.', '_', '-')")
-    if not f.str("location", ""):
+        raise f.fail(
+            "compute_gallery_name", f"'{name}' is not a valid gallery name (up to 80 letters, digits, '.', '_', '-')"
+        )
+    if not f.text("location", ""):
         raise f.fail("location", "is required when 'compute_gallery_name' is set (initial replication region)")
     if not use_managed_disks:
         raise f.fail("use_managed_disks", "must be true when 'compute_gallery_name' is set")
-    replicas = f.int("compute_gallery_replicas", 3, minimum=1)
+    replicas = f.integer("compute_gallery_replicas", 3, minimum=1)
     if replicas > 100:
         raise f.fail("compute_gallery_replicas", f"must be at most 100 (Azure's limit), got {replicas}")
     return Gallery(
         name=name,
         replicas=replicas,
         storage_account_type=f.choice("compute_gallery_storage_account_type", GALLERY_STORAGE_TYPES, "Standard_LRS"),
-        target_regions=tuple(f.str_list("compute_gallery_target_regions", [])),
+        target_regions=tuple(f.text_list("compute_gallery_target_regions", [])),
     )
 
 
 def _parse_timeouts(f: Fields) -> dict[str, int]:
     timeouts = dict(DEFAULT_TIMEOUTS)
     for key in f.doc:
-        timeouts[key] = f.int(key, minimum=1)
+        timeouts[key] = f.integer(key, minimum=1)
     return timeouts
 
 
 def _parse_agent(props: Fields) -> AgentConfig:
     agent = props.obj("agent")
-    ntp = agent.str_list("ntp", None)
+    ntp = agent.text_list("ntp", None)
     if ntp is None:
-        ntp = props.str_list("ntp", [])
+        ntp = props.text_list("ntp", [])
     extra = {k: v for k, v in agent.doc.items() if k not in ("mbus", "ntp")}
-    return AgentConfig(mbus=agent.str("mbus", ""), ntp=tuple(ntp), extra=extra)
+    return AgentConfig(mbus=agent.text("mbus", ""), ntp=tuple(ntp), extra=extra)

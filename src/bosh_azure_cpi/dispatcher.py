@@ -44,9 +44,7 @@ def bind_arguments(function: Callable[..., Any], method: str, arguments: list[An
     if not len(required) <= len(arguments) <= len(parameters):
         expected = _count_text(len(required), len(parameters))
         names = ", ".join(p.name for p in parameters) or "none"
-        raise CpiError(
-            f"Arguments are not correct for '{method}': expected {expected} ({names}), got {len(arguments)}"
-        )
+        raise CpiError(f"Arguments are not correct for '{method}': expected {expected} ({names}), got {len(arguments)}")
     for position, (parameter, value) in enumerate(zip(parameters, arguments, strict=False)):
         expected_type = hints.get(parameter.name, Any)
         if not _matches(value, expected_type):
@@ -103,8 +101,15 @@ def _matches(value: Any, expected: Any) -> bool:
 
 
 def _describe(expected: Any) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", dict: "an object",
-             list: "an array", type(None): "null"}
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "a boolean",
+        dict: "an object",
+        list: "an array",
+        type(None): "null",
+    }
     origin = typing.get_origin(expected)
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_describe(option) for option in typing.get_args(expected))

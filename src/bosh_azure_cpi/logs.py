@@ -20,8 +20,10 @@ _PATTERNS = (
     re.compile(r"(?i)(AccountKey=)[^;\s\"']+"),
     re.compile(r"(?i)(SharedAccessSignature=)[^;\s\"']+"),
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:Bearer|SharedKey)\s+)[^\s'\",]+"),
-    re.compile(r"(?i)([\"']?(?:client_secret|clientSecret|customData|custom_data|adminPassword|password|"
-               r"private_key|access_token|refresh_token)[\"']?\s*[:=]\s*[\"'])[^\"']*"),
+    re.compile(
+        r"(?i)([\"']?(?:client_secret|clientSecret|customData|custom_data|adminPassword|password|"
+        r"private_key|access_token|refresh_token)[\"']?\s*[:=]\s*[\"'])[^\"']*"
+    ),
     re.compile(r"\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*"),  # JWTs
 )
 _secrets: set[str] = set()
@@ -56,7 +58,7 @@ def _keep_prefix(match: re.Match[str]) -> str:
 class RedactingFormatter(logging.Formatter):
     """Formats with a request tag and redacts the complete text, traceback included."""
 
-    converter = time.gmtime
+    converter = time.gmtime  # type: ignore[assignment]
 
     def __init__(self, request_tag: str) -> None:
         super().__init__(_LOG_FORMAT, "%Y-%m-%dT%H:%M:%S")
@@ -73,7 +75,7 @@ class LogCapture:
     def __init__(self, stderr: TextIO, level: int) -> None:
         self.formatter = RedactingFormatter("cpi")
         self._buffer = io.StringIO()
-        self._handlers = [logging.StreamHandler(stderr), logging.StreamHandler(self._buffer)]
+        self._handlers: list[logging.Handler] = [logging.StreamHandler(stderr), logging.StreamHandler(self._buffer)]
         self._level = level
         for handler in self._handlers:
             handler.setFormatter(self.formatter)

@@ -111,4 +111,3 @@ def json_type(value: Any) -> str:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "unknown error"
-

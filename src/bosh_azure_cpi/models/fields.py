@@ -1,6 +1,6 @@
 """Typed reads from JSON objects that name the offending key path in every error.
 
-``Fields(doc, "vm_type.cloud_properties").str("instance_type")`` returns the value or raises
+``Fields(doc, "vm_type.cloud_properties").text("instance_type")`` returns the value or raises
 ``InvalidArgument("'vm_type.cloud_properties.instance_type' must be a string, got number")``.
 """
 
@@ -41,7 +41,7 @@ class Fields:
     def fail(self, name: str, problem: str) -> InvalidArgument:
         return InvalidArgument(f"'{self.key(name)}' {problem}")
 
-    def str(self, name: str, default: Any = _MISSING) -> Any:
+    def text(self, name: str, default: Any = _MISSING) -> Any:
         """A string; ``default`` when absent or null (required when no default is given)."""
         value = self._get(name, default)
         if value is default and default is not _MISSING:
@@ -51,12 +51,12 @@ class Fields:
         return value
 
     def nonempty(self, name: str, default: Any = _MISSING) -> Any:
-        value = self.str(name, default)
+        value = self.text(name, default)
         if value == "":
             raise self.fail(name, "must not be empty")
         return value
 
-    def int(self, name: str, default: Any = _MISSING, *, minimum: int | None = None) -> Any:
+    def integer(self, name: str, default: Any = _MISSING, *, minimum: int | None = None) -> Any:
         value = self._get(name, default)
         if value is default and default is not _MISSING:
             return value
@@ -69,7 +69,7 @@ class Fields:
             raise self.fail(name, f"must be at least {minimum}, got {value}")
         return value
 
-    def bool(self, name: str, default: Any = _MISSING) -> Any:
+    def flag(self, name: str, default: Any = _MISSING) -> Any:
         value = self._get(name, default)
         if value is default and default is not _MISSING:
             return value
@@ -81,7 +81,7 @@ class Fields:
 
     def choice(self, name: str, allowed: Iterable[str], default: Any = _MISSING) -> Any:
         """A string from ``allowed`` (matched case-insensitively, returned in its canonical spelling)."""
-        value = self.str(name, default)
+        value = self.text(name, default)
         if value is default and default is not _MISSING:
             return value
         for option in allowed:
@@ -93,7 +93,7 @@ class Fields:
         """A nested object (absent or null reads as empty)."""
         return Fields(self.doc.get(name), self.key(name))
 
-    def list(self, name: str, default: Any = _MISSING) -> Any:
+    def array(self, name: str, default: Any = _MISSING) -> Any:
         value = self._get(name, default)
         if value is default and default is not _MISSING:
             return value
@@ -101,8 +101,8 @@ class Fields:
             raise self.fail(name, f"must be an array, got {json_type(value)}")
         return value
 
-    def str_list(self, name: str, default: Any = _MISSING) -> Any:
-        values = self.list(name, default)
+    def text_list(self, name: str, default: Any = _MISSING) -> Any:
+        values = self.array(name, default)
         if values is default and default is not _MISSING:
             return values
         for index, item in enumerate(values):
@@ -110,7 +110,7 @@ class Fields:
                 raise self.fail(f"{name}[{index}]", f"must be a string, got {json_type(item)}")
         return values
 
-    def str_map(self, name: str) -> dict[str, str]:
+    def text_map(self, name: str) -> dict[str, str]:
         """An object whose values are stringified (tags, metadata); absent reads as empty."""
         value = self.doc.get(name)
         if value is None:

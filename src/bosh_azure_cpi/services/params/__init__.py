@@ -1,0 +1,1 @@
+"""Pure builders of Azure SDK request models; no clients, no I/O."""
