@@ -1,0 +1,1 @@
+"""Test suite of the Python BOSH Azure CPI."""
