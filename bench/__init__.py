@@ -1,0 +1,1 @@
+"""Benchmarks and fixture generators (``make bench``, ``make stemcell-fixture``)."""
