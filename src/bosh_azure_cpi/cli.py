@@ -18,6 +18,7 @@ from typing import IO, Any, BinaryIO, TextIO
 from bosh_azure_cpi import dispatcher, logs
 from bosh_azure_cpi.config import CpiConfig, load_config
 from bosh_azure_cpi.errors import CpiError
+from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.protocol import Request, parse_request, render_response
 from bosh_azure_cpi.services.interfaces import Call, Services
 from bosh_azure_cpi.wiring import build_services
@@ -25,7 +26,7 @@ from bosh_azure_cpi.wiring import build_services
 DEFAULT_CONFIG_PATH = "/var/vcap/jobs/azure_cpi/config/cpi.json"
 logger = logging.getLogger("bosh_azure_cpi")
 
-ServicesBuilder = Callable[[CpiConfig, str], Services]
+ServicesBuilder = Callable[[CpiConfig, Deadline], Services]
 
 
 def main(
@@ -77,8 +78,15 @@ def _call_factory(
             logs.register_secret(secret)
         if config.azure.debug_mode:
             capture.set_level(logging.DEBUG)
-        services = services_builder(config, request.method)
-        return Call(method=request.method, api_version=request.api_version, config=config, services=services)
+        deadline = Deadline(config.azure.timeout_for(request.method))
+        services = services_builder(config, deadline)
+        return Call(
+            method=request.method,
+            api_version=request.api_version,
+            config=config,
+            services=services,
+            deadline=deadline,
+        )
 
     return make_call
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from bosh_azure_cpi.errors import InvalidArgument
 from bosh_azure_cpi.models.fields import Fields
+from bosh_azure_cpi.models.refs import ManagedIdentity, SecurityGroupRef
 
 ENVIRONMENTS = ("AzureCloud", "AzureChinaCloud", "AzureUSGovernment", "AzureGermanCloud", "AzureStack")
 CREDENTIALS_SOURCES = ("static", "managed_identity", "workload_identity")
@@ -93,18 +94,6 @@ class Credentials:
     certificate: str = ""  # PEM: private key and certificate
     managed_identity_resource_id: str = ""
     token_file: str = ""  # workload identity: federated token file
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ManagedIdentity:
-    type: str  # SystemAssigned | UserAssigned
-    user_assigned_identity_name: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SecurityGroupRef:
-    name: str
-    resource_group_name: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,23 +4,63 @@ built on first use, so a call only pays for what its action touches; ``info`` bu
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from bosh_azure_cpi.config import CpiConfig
+from bosh_azure_cpi.errors import NotSupported
+from bosh_azure_cpi.models.deadline import Deadline
+
+if TYPE_CHECKING:
+    from bosh_azure_cpi.services.clients import AzureClients
+    from bosh_azure_cpi.services.stemcell_store import StemcellStore
+    from bosh_azure_cpi.services.stemcells import Stemcells
+
+# ruff: noqa: PLC0415 - imports inside the factories are what keeps unused SDK modules unloaded
 
 
 class AzureServices:
     """The production ``Services`` bundle for one call."""
 
-    def __init__(self, config: CpiConfig, method: str) -> None:
+    def __init__(self, config: CpiConfig, deadline: Deadline) -> None:
         self.config = config
-        self.method = method
+        self.azure = config.azure
+        self.deadline = deadline
 
     @cached_property
-    def clients(self):  # type: ignore[no-untyped-def]
-        from bosh_azure_cpi.services.clients import AzureClients  # noqa: PLC0415 - lazy SDK import
+    def clients(self) -> AzureClients:
+        from bosh_azure_cpi.services.clients import AzureClients
 
-        return AzureClients(self.config.azure)
+        return AzureClients(self.azure, self.deadline)
+
+    @cached_property
+    def stemcell_store(self) -> StemcellStore:
+        from bosh_azure_cpi.services.stemcell_store import StemcellStore
+
+        return StemcellStore(self.clients, self.azure, self.deadline)
+
+    @cached_property
+    def stemcells(self) -> Stemcells:
+        from bosh_azure_cpi.services.light_stemcells import LightStemcells
+        from bosh_azure_cpi.services.stemcells import HeavyStemcells, Stemcells
+
+        heavy: HeavyStemcells
+        if self.azure.gallery is not None:
+            from bosh_azure_cpi.services.gallery import GalleryService
+            from bosh_azure_cpi.services.gallery_stemcells import GalleryStemcells
+
+            gallery = GalleryService(self.clients.compute, self.azure, self.deadline)
+            heavy = GalleryStemcells(self.stemcell_store, gallery, self.azure)
+        elif self.azure.use_managed_disks:
+            from bosh_azure_cpi.services.managed_images import ManagedImageStemcells
+
+            heavy = ManagedImageStemcells(self.stemcell_store, self.clients, self.azure, self.deadline)
+        else:
+            raise NotSupported(
+                "Unmanaged disks are not supported (Azure retired them in September 2025): "
+                "set 'azure.use_managed_disks: true' and, preferably, 'azure.compute_gallery_name'"
+            )
+        return Stemcells(heavy, LightStemcells(self.stemcell_store, self.clients, self.azure))
 
 
-def build_services(config: CpiConfig, method: str) -> AzureServices:
-    return AzureServices(config, method)
+def build_services(config: CpiConfig, deadline: Deadline) -> AzureServices:
+    return AzureServices(config, deadline)

@@ -14,7 +14,9 @@ DIRECTOR_ENV_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 def run_bin_cpi(config: Path, request: bytes, tmp_path: Path) -> tuple[int, bytes, bytes]:
     env = {"PATH": DIRECTOR_ENV_PATH, "TMPDIR": str(tmp_path), "HOME": str(tmp_path)}
-    proc = subprocess.run([str(ROOT / "bin" / "cpi"), str(config)], input=request, capture_output=True, env=env, timeout=60)
+    proc = subprocess.run(
+        [str(ROOT / "bin" / "cpi"), str(config)], input=request, capture_output=True, env=env, timeout=60, check=False
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -53,7 +55,7 @@ def test_info_imports_no_azure_module(write_config):
         "import io, sys\n"
         "from bosh_azure_cpi import cli\n"
         "out = io.BytesIO()\n"
-        "cli.main([sys.argv[1]], stdin=io.BytesIO(b'{\"method\":\"info\",\"arguments\":[]}'), stdout=out, stderr=io.StringIO())\n"
+        'cli.main([sys.argv[1]], stdin=io.BytesIO(b\'{"method":"info","arguments":[]}\'), stdout=out, stderr=io.StringIO())\n'
         "assert b'api_version' in out.getvalue()\n"
         "print(sorted(m for m in sys.modules if m == 'azure' or m.startswith('azure.')))\n"
     )

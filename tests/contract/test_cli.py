@@ -26,7 +26,7 @@ def call(config_path, request: bytes | dict, builder=None) -> tuple[dict, str]:
         stdin=io.BytesIO(raw),
         stdout=stdout,
         stderr=stderr,
-        services_builder=builder or (lambda config, method: StrictServices()),
+        services_builder=builder or (lambda config, deadline: StrictServices()),
     )
     assert status == 0
     out = stdout.getvalue()

@@ -38,12 +38,23 @@ def test_every_optional_property_has_the_ruby_cpis_default(write_config):
         **{
             k: None
             for k in (
-                "credentials_source", "environment", "ssh_user", "parallel_upload_thread_num",
-                "pip_idle_timeout_in_minutes", "debug_mode", "use_default_account_for_cleaning", "keep_failed_vms",
-                "enable_telemetry", "enable_vm_boot_diagnostics", "isv_tracking_guid", "compute_gallery_name",
-                "compute_gallery_replicas", "default_security_group", "location",
+                "credentials_source",
+                "environment",
+                "ssh_user",
+                "parallel_upload_thread_num",
+                "pip_idle_timeout_in_minutes",
+                "debug_mode",
+                "use_default_account_for_cleaning",
+                "keep_failed_vms",
+                "enable_telemetry",
+                "enable_vm_boot_diagnostics",
+                "isv_tracking_guid",
+                "compute_gallery_name",
+                "compute_gallery_replicas",
+                "default_security_group",
+                "location",
             )
-        }  # fmt: skip
+        }
     )
     azure = load_config(path).azure
     assert azure.environment == "AzureCloud"
@@ -162,7 +173,9 @@ def test_azure_stack_endpoints_and_ca_file_next_to_cpi_json(write_config, tmp_pa
 
 
 def test_certificate_is_read_from_the_file_the_ruby_job_renders(write_config, tmp_path):
-    (tmp_path / "service_principal_certificate.pem").write_text("-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----")
+    (tmp_path / "service_principal_certificate.pem").write_text(
+        "-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----"
+    )
     creds = load_config(write_config(client_secret=None)).azure.credentials
     assert "BEGIN PRIVATE KEY" in creds.certificate
 

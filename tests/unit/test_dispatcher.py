@@ -78,7 +78,11 @@ def test_run_turns_cpi_errors_into_their_wire_type(monkeypatch):
     monkeypatch.setattr(dispatcher, "load_action", lambda method: failing)
     _, error = dispatcher.run(Request(method="has_vm", arguments=[]), lambda: None)  # type: ignore[arg-type,return-value]
     assert error is not None
-    assert (error.type, error.message, error.ok_to_retry) == ("Bosh::Clouds::VMNotFound", "VM 'x' cannot be found", False)
+    assert (error.type, error.message, error.ok_to_retry) == (
+        "Bosh::Clouds::VMNotFound",
+        "VM 'x' cannot be found",
+        False,
+    )
 
 
 def test_run_turns_unexpected_exceptions_into_one_line_cloud_error(monkeypatch, caplog):

@@ -22,7 +22,10 @@ def test_parse_request_defaults_when_api_version_and_context_are_absent():
 
 @pytest.mark.parametrize("version", [1, 2, 3])
 def test_parse_request_accepts_supported_api_versions(version):
-    assert parse_request(json.dumps({"method": "info", "arguments": [], "api_version": version}).encode()).api_version == version
+    assert (
+        parse_request(json.dumps({"method": "info", "arguments": [], "api_version": version}).encode()).api_version
+        == version
+    )
 
 
 @pytest.mark.parametrize(
@@ -58,7 +61,9 @@ def test_render_response_has_three_keys_and_ends_with_newline():
 
 
 def test_render_response_renders_error_body():
-    out = json.loads(render_response(None, ErrorBody(type="Bosh::Clouds::VMNotFound", message="gone", ok_to_retry=False), ""))
+    out = json.loads(
+        render_response(None, ErrorBody(type="Bosh::Clouds::VMNotFound", message="gone", ok_to_retry=False), "")
+    )
     assert out["error"] == {"type": "Bosh::Clouds::VMNotFound", "message": "gone", "ok_to_retry": False}
 
 

@@ -51,3 +51,15 @@ class UploadResult:
     sha256: str
     vhd_size: int
     bytes_sent: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VmImage:
+    """The image a VM boots from: a gallery version or managed image id, or a marketplace reference."""
+
+    image_id: str = ""
+    marketplace: dict[str, str] = field(default_factory=dict)  # publisher, offer, sku, version
+    os_type: str = "Linux"
+    disk_mib: int = 3072
+    generation: str = "gen1"
+    architecture: str = "x64"

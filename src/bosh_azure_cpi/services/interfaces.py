@@ -9,10 +9,28 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bosh_azure_cpi.config import CpiConfig
+from bosh_azure_cpi.models.cids import StemcellCid
+from bosh_azure_cpi.models.deadline import Deadline
+from bosh_azure_cpi.models.images import VmImage
+from bosh_azure_cpi.models.stemcell import StemcellProps
+
+
+class StemcellService(Protocol):
+    def create(self, image_path: str, props: StemcellProps, tags: dict[str, str]) -> StemcellCid:
+        """Upload (or reference) the stemcell and return its CID once its image is ready to boot VMs."""
+
+    def delete(self, cid: StemcellCid) -> None:
+        """Drop the stemcell; its image and blob go when nothing else uses them. Succeeds when already gone."""
+
+    def resolve(self, cid: StemcellCid, region: str) -> VmImage:
+        """The image for a VM in ``region``, replicating it there first when needed (waits)."""
 
 
 class Services(Protocol):
     """The services an action may use; each is built on first access (so ``info`` builds none)."""
+
+    @property
+    def stemcells(self) -> StemcellService: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,6 +41,7 @@ class Call:
     api_version: int
     config: CpiConfig
     services: Services
+    deadline: Deadline
 
     @property
     def v2(self) -> bool:

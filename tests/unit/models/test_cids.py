@@ -42,7 +42,7 @@ def test_vm_cid_renders_sorted_pairs_like_the_ruby_cpi():
 
 
 @pytest.mark.parametrize(
-    "cid", ["", "   ", "short", f"agent_id:;resource_group_name:rg", f"agent_id:{AGENT};resource_group_name:", "a;b"]
+    "cid", ["", "   ", "short", "agent_id:;resource_group_name:rg", f"agent_id:{AGENT};resource_group_name:", "a;b"]
 )
 def test_invalid_vm_cids_are_rejected(cid):
     with pytest.raises(InvalidArgument):

@@ -27,7 +27,13 @@ MF = {
 
 @pytest.mark.parametrize(
     ("version", "expected"),
-    [("1.181", "1.181.0"), ("621", "621.0.0"), ("1.2.3", "1.2.3"), ("1.2.3.4", "1.2.3"), ("2147483647.0", "2147483647.0.0")],
+    [
+        ("1.181", "1.181.0"),
+        ("621", "621.0.0"),
+        ("1.2.3", "1.2.3"),
+        ("1.2.3.4", "1.2.3"),
+        ("2147483647.0", "2147483647.0.0"),
+    ],
 )
 def test_gallery_version_names_follow_the_ruby_cpi(version, expected):
     assert gallery_version_name(version) == expected
@@ -46,7 +52,12 @@ def test_invalid_versions_are_rejected_clearly(version, message):
 def test_gen1_definition_is_the_stemcell_name_without_features():
     props = StemcellProps.from_dict(MF)
     assert props.definition_name == "bosh-azure-hyperv-ubuntu-jammy-go_agent"
-    assert (props.generation, props.hyper_v_generation, props.os_type, props.architecture) == ("gen1", "V1", "Linux", "x64")
+    assert (props.generation, props.hyper_v_generation, props.os_type, props.architecture) == (
+        "gen1",
+        "V1",
+        "Linux",
+        "x64",
+    )
     assert props.features() == []
     assert props.disk_mib == 3072
 
@@ -71,7 +82,9 @@ def test_controller_types_recovered_from_blob_metadata_strings():
     assert props.disk_controller_types == ("SCSI", "NVMe")
 
 
-@pytest.mark.parametrize(("arch", "expected"), [("aarch64", "Arm64"), ("arm64", "Arm64"), ("amd64", "x64"), ("", "x64")])
+@pytest.mark.parametrize(
+    ("arch", "expected"), [("aarch64", "Arm64"), ("arm64", "Arm64"), ("amd64", "x64"), ("", "x64")]
+)
 def test_architecture_normalisation(arch, expected):
     assert StemcellProps.from_dict({**MF, "architecture": arch}).architecture == expected
 
