@@ -276,6 +276,7 @@ def cpi_config(peers: Peers, **azure_overrides: Any) -> dict[str, Any]:
         "compute_gallery_name": GALLERY,
         "compute_gallery_replicas": 3,
         "parallel_upload_thread_num": 4,
+        "polling_interval_seconds": 0.05,  # the emulator answers Retry-After: 0
         "endpoints": {
             "resource_manager": f"{emulator.url}/",
             "active_directory": emulator.url,

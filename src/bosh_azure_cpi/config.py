@@ -128,6 +128,7 @@ class AzureConfig:
     isv_tracking_guid: str = DEFAULT_ISV_TRACKING_GUID
     gallery: Gallery | None = None
     timeouts: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_TIMEOUTS))
+    polling_interval_seconds: float = 5.0  # LRO polling when Azure sends no Retry-After
     request_id: str = ""
     stemcell_api_version: int = 2
 
@@ -246,6 +247,7 @@ def parse_azure(f: Fields) -> AzureConfig:
         isv_tracking_guid=_isv_guid(f),
         gallery=_parse_gallery(f, use_managed_disks),
         timeouts=_parse_timeouts(f.obj("timeouts")),
+        polling_interval_seconds=f.number("polling_interval_seconds", 5.0, minimum=0),
         request_id=f.text("request_id", ""),
         stemcell_api_version=f.obj("vm").obj("stemcell").integer("api_version", 2),
     )

@@ -69,6 +69,16 @@ class Fields:
             raise self.fail(name, f"must be at least {minimum}, got {value}")
         return value
 
+    def number(self, name: str, default: Any = _MISSING, *, minimum: float | None = None) -> Any:
+        value = self._get(name, default)
+        if value is default and default is not _MISSING:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(name, f"must be a number, got {json_type(value)}")
+        if minimum is not None and value < minimum:
+            raise self.fail(name, f"must be at least {minimum}, got {value}")
+        return float(value)
+
     def flag(self, name: str, default: Any = _MISSING) -> Any:
         value = self._get(name, default)
         if value is default and default is not _MISSING:

@@ -21,7 +21,7 @@ from bosh_azure_cpi.config import AzureConfig
 from bosh_azure_cpi.errors import CloudError
 from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.services.lro import azure_errors
-from bosh_azure_cpi.services.retry import CpiRetryPolicy
+from bosh_azure_cpi.services.retry import CpiRetryPolicy, CpiStorageRetryPolicy
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -65,10 +65,10 @@ class AzureClients:
             os.replace(temp, path)
         return str(path)
 
-    def pipeline_options(self) -> dict[str, Any]:
+    def pipeline_options(self, policy: type[CpiRetryPolicy] = CpiRetryPolicy) -> dict[str, Any]:
         """Keyword arguments shared by every SDK client and the credential."""
         options: dict[str, Any] = {
-            "retry_policy": CpiRetryPolicy(deadline=self.deadline),
+            "retry_policy": policy(deadline=self.deadline),
             "user_agent": f"pid-{self.config.isv_tracking_guid} bosh-azure-cpi-python/{__version__}",
             "connection_timeout": CONNECT_TIMEOUT_S,
             "read_timeout": READ_TIMEOUT_S,
@@ -89,6 +89,7 @@ class AzureClients:
         return {
             "base_url": endpoints.resource_manager,
             "credential_scopes": [endpoints.credential_scope],
+            "polling_interval": self.config.polling_interval_seconds,
             **self.pipeline_options(),
         }
 
@@ -130,5 +131,5 @@ class AzureClients:
             self.config.endpoints.blob_url(account),
             credential={"account_name": account, "account_key": key},
             api_version=BLOB_API_VERSION,
-            **self.pipeline_options(),
+            **self.pipeline_options(CpiStorageRetryPolicy),
         )

@@ -8,9 +8,10 @@ boundaries. Zero detection compares big blocks with a preallocated zero buffer (
 no copy) and descends to smaller blocks, and finally to single pages, only inside non-zero blocks.
 
 With ``max_gap > 0`` a run of zero pages of at most ``max_gap`` bytes between two non-zero runs is sent as
-zeros inside one write instead of splitting it: ext4 metadata leaves single zero pages every few KiB, and on
-a real stemcell root disk ``max_gap=512`` cuts ~4,800 Put Page requests per GiB to ~80 for 1 % more bytes.
-A write never starts or ends with a zero page.
+zeros inside one write instead of splitting it: ext4 metadata leaves single zero pages every few KiB, so
+exact writes mean thousands of small Put Page requests per GiB. ``gap_budget`` caps the zero bytes sent this
+way at a fraction of the data bytes sent so far, which bounds the upload at ``(1 + gap_budget)`` times the
+non-zero pages. A write never starts or ends with a zero page.
 """
 
 from __future__ import annotations
@@ -54,13 +55,16 @@ class PageScanner:
     Each emitted write owns a copy of its bytes, so callers may drop or reuse their chunks.
     """
 
-    def __init__(self, *, max_length: int = MAX_PUT_PAGE, max_gap: int = 0) -> None:
+    def __init__(self, *, max_length: int = MAX_PUT_PAGE, max_gap: int = 0, gap_budget: float | None = None) -> None:
         if max_length <= 0 or max_length % PAGE_SIZE:
             raise ValueError(f"max_length must be a positive multiple of {PAGE_SIZE}, got {max_length}")
         if max_gap < 0:
             raise ValueError(f"max_gap must not be negative, got {max_gap}")
         self._max = max_length
         self._max_gap = max_gap
+        self._gap_budget = gap_budget  # zero bytes sent may not exceed this fraction of the data bytes sent
+        self._data_bytes = 0
+        self._gap_bytes = 0
         self._zeros = {size: bytes(size) for size in _LEVELS}
         self._next = 0  # absolute offset the next chunk must start at
         self._carry = b""  # head of a page that straddles a chunk boundary
@@ -110,20 +114,25 @@ class PageScanner:
         """Append ``data[start:end]`` (absolute ``base + start``) to the open write, splitting at the cap."""
         if self._parts:
             gap = base + start - self._end
-            if gap > self._max_gap or self._end - self._start + gap >= self._max:
+            if gap > self._max_gap or self._end - self._start + gap >= self._max or not self._affordable(gap):
                 out.append(self._flush())
             elif gap:
                 self._parts.append(bytes(gap))
                 self._end += gap
+                self._gap_bytes += gap
         while start < end:
             if not self._parts:
                 self._start = self._end = base + start
             take = min(end - start, self._max - (self._end - self._start))
             self._parts.append(bytes(data[start : start + take]))
             self._end += take
+            self._data_bytes += take
             start += take
             if self._end - self._start == self._max:
                 out.append(self._flush())
+
+    def _affordable(self, gap: int) -> bool:
+        return self._gap_budget is None or self._gap_bytes + gap <= self._gap_budget * self._data_bytes
 
     def _flush(self) -> PageWrite:
         write = PageWrite(self._start, b"".join(self._parts))

@@ -41,6 +41,7 @@ NON_RETRYABLE_CODES = frozenset(
         "SubscriptionNotRegistered",
     }
 )
+STORAGE_RETRY_OPTIONS = ("hosts", "location_mode", "retry_to_secondary", "retry_hook")
 _HINT = re.compile(r"(?:retr(?:y|ied)\s+(?:in|after)\s+|after\s+)(\d{1,4})\s*(?:s\b|sec|second)", re.I)
 
 
@@ -84,6 +85,13 @@ class CpiRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
         self._method_whitelist = frozenset(["HEAD", "GET", "PUT", "DELETE", "OPTIONS", "TRACE", "POST", "PATCH"])
         self.deadline = deadline
         self._jitter = jitter
+
+    def configure_retries(self, options: dict[str, Any]) -> dict[str, Any]:
+        # azure-storage-blob's pipeline passes options its own retry policy would consume; this policy replaces
+        # it (primary endpoint only), so drop them before they reach the HTTP transport.
+        for key in STORAGE_RETRY_OPTIONS:
+            options.pop(key, None)
+        return dict(super().configure_retries(options))
 
     def is_retry(self, settings: dict[str, Any], response: PipelineResponse[Any, Any]) -> bool:
         http = response.http_response
@@ -152,3 +160,13 @@ def _hinted_delay(response: Any) -> float | None:
 
 def _short_url(url: str) -> str:
     return url.split("?", 1)[0]
+
+
+class CpiStorageRetryPolicy(CpiRetryPolicy):
+    """The same policy in azure-storage-blob's pipeline, which expects its retry policy to record the location
+    mode on each response (this CPI always uses the primary endpoint)."""
+
+    def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
+        response = super().send(request)
+        response.http_response.location_mode = "primary"
+        return response

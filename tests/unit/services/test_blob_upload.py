@@ -34,7 +34,7 @@ from bosh_azure_cpi.services.stemcell_image import ImageDigest, open_vhd
 NAME = "fake-stemcell.vhd"
 METADATA = {"name": "fake-name", "version": "fake-version"}
 WAIT = 10.0  # safety net for waits on events; never reached when the code is right
-FAST = UploadTuning(chunk_size=MIB)
+FAST = UploadTuning(chunk_size=MIB, gap_budget=1.0)  # gaps merged freely: these tests check the mechanics
 
 
 class FakeVhd:

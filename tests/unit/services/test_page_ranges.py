@@ -109,6 +109,20 @@ def test_small_zero_gaps_are_bridged_when_max_gap_is_set(data: st.DataObject, bu
         assert gap > max_gap or a.length + gap >= max_length  # bridged whenever it fits
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), sparse_buffers(), st.sampled_from([0.0, 0.01, 0.25]))
+def test_gap_budget_bounds_the_zero_bytes_sent(data: st.DataObject, buffer: bytes, budget: float) -> None:
+    cuts = data.draw(chunkings(len(buffer)))
+    scanner = PageScanner(max_gap=8 * PAGE_SIZE, gap_budget=budget)
+    writes = [w for offset, chunk in chunks_of(buffer, cuts) for w in scanner.feed(offset, chunk)] + scanner.close()
+
+    assert_well_formed(writes, buffer, MAX_PUT_PAGE)
+    nonzero = len(nonzero_pages(buffer)) * PAGE_SIZE
+    assert sum(w.length for w in writes) <= (1 + budget) * nonzero
+    if budget == 0.0:
+        assert {p for w in writes for p in range(w.offset, w.end, PAGE_SIZE)} == nonzero_pages(buffer)
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.data(), sparse_buffers())
 def test_result_does_not_depend_on_chunk_boundaries(data: st.DataObject, buffer: bytes) -> None:
