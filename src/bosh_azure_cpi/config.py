@@ -151,7 +151,8 @@ class CpiConfig:
     def secrets(self) -> list[str]:
         """Values that must never reach a log."""
         creds = self.azure.credentials
-        return [s for s in (creds.client_secret, creds.certificate) if s]
+        mbus_password = self.agent.mbus.rpartition("@")[0].rpartition(":")[2] if "@" in self.agent.mbus else ""
+        return [s for s in (creds.client_secret, creds.certificate, mbus_password) if s]
 
 
 def load_config(path: str | Path, context: dict[str, Any] | None = None) -> CpiConfig:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bosh_azure_cpi.services.clients import AzureClients
     from bosh_azure_cpi.services.stemcell_store import StemcellStore
     from bosh_azure_cpi.services.stemcells import Stemcells
+    from bosh_azure_cpi.services.vm_lifecycle import VmLifecycle
 
 # ruff: noqa: PLC0415 - imports inside the factories are what keeps unused SDK modules unloaded
 
@@ -60,6 +61,18 @@ class AzureServices:
                 "set 'azure.use_managed_disks: true' and, preferably, 'azure.compute_gallery_name'"
             )
         return Stemcells(heavy, LightStemcells(self.stemcell_store, self.clients, self.azure))
+
+    @cached_property
+    def vms(self) -> VmLifecycle:
+        from bosh_azure_cpi.services.network import NetworkService
+        from bosh_azure_cpi.services.vm import VmService
+        from bosh_azure_cpi.services.vm_creator import VmCreator
+        from bosh_azure_cpi.services.vm_lifecycle import VmLifecycle
+
+        vms = VmService(self.clients.compute, self.azure, self.deadline)
+        network = NetworkService(self.clients.network, self.azure, self.deadline)
+        creator = VmCreator(vms, network, self.stemcells, self.config, self.deadline)
+        return VmLifecycle(vms, network, creator, self.config)
 
 
 def build_services(config: CpiConfig, deadline: Deadline) -> AzureServices:

@@ -205,4 +205,4 @@ def test_managed_identity_accepts_client_id_or_resource_id_but_not_both(write_co
 
 
 def test_secrets_lists_credentials(write_config):
-    assert load_config(write_config()).secrets() == ["fake-client-secret-Zx9!q"]
+    assert load_config(write_config()).secrets() == ["fake-client-secret-Zx9!q", "fake-nats-password"]

@@ -58,9 +58,8 @@ REGISTRY: dict[str, ActionInfo] = {
 
 # Methods whose implementation has not landed yet; they answer NotImplemented until it does.
 _PENDING = [
-    "create_vm", "delete_vm", "has_vm", "reboot_vm", "set_vm_metadata",
-    "calculate_vm_cloud_properties", "create_disk", "delete_disk", "has_disk", "attach_disk", "detach_disk",
-    "set_disk_metadata", "get_disks", "resize_disk", "update_disk", "snapshot_disk", "delete_snapshot",
+    "create_disk", "delete_disk", "has_disk", "attach_disk", "detach_disk",
+    "set_disk_metadata", "resize_disk", "update_disk", "snapshot_disk", "delete_snapshot",
 ]  # fmt: skip
 for _method in _PENDING:
     REGISTRY[_method] = ActionInfo(

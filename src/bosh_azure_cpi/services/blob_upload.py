@@ -1,7 +1,7 @@
 """Upload a fixed VHD into an Azure page blob: non-zero pages only, bounded memory, leased, verified.
 
 ``PageBlobUploader.upload(vhd, metadata)``: (1) Put Blob (page) with the VHD size and ``metadata`` plus the marker
-``bosh_upload_state=in_progress``; (2) acquire a 60 s lease, renewed every 15 s by a background thread; (3) read
+``bosh_upload_state=in_progress``; (2) acquire a 60 s lease, renewed every 15 s by ``leases.LeaseKeeper``; (3) read
 the VHD once and Put Page (``validate_content=True``, under the lease) each run of non-zero 512-byte pages, at
 most 4 MiB, with at most ``threads`` requests in flight and ``2 * threads`` writes buffered (the reader blocks
 while the pool is full; a failed request, already retried by the SDK's policy, stops the others from starting
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Protocol
 from azure.core import MatchConditions
 
 from bosh_azure_cpi.errors import CloudError, CpiError, InvalidArgument
+from bosh_azure_cpi.services.leases import LEASE_SECONDS, RENEW_EVERY_SECONDS, LeaseKeeper
 from bosh_azure_cpi.services.lro import azure_errors, find, ignore_missing
 from bosh_azure_cpi.services.page_ranges import MAX_PUT_PAGE, PAGE_SIZE, PageScanner, PageWrite, merge_ranges
 
@@ -67,8 +68,8 @@ class UploadTuning:
     chunk_size: int = 4 << 20  # bytes read from the image at a time
     max_gap: int = 64 << 10  # zero gaps up to this size may be sent inside a write (far fewer requests) ...
     gap_budget: float = 0.005  # ... as long as such zeros stay under 0.5 % of the data sent
-    lease_seconds: int = 60  # Azure allows 15-60
-    renew_interval_s: float = 15.0
+    lease_seconds: int = LEASE_SECONDS  # Azure allows 15-60
+    renew_interval_s: float = RENEW_EVERY_SECONDS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,7 +119,7 @@ class PageBlobUploader:
         try:
             with azure_errors(f"Leasing page blob {self._name}"):
                 lease = self._client.acquire_lease(lease_duration=tuning.lease_seconds)
-            with _LeaseRenewer(lease, tuning, self._name) as renewer:
+            with LeaseKeeper(lease, f"page blob {self._name}", tuning.renew_interval_s) as renewer:
                 tally = self._send(vhd, lease, renewer, tuning)
                 digest = vhd.finish()
                 self._verify(tally.ranges, lease)
@@ -144,7 +145,7 @@ class PageBlobUploader:
             verified=True,
         )
 
-    def _send(self, vhd: VhdSource, lease: BlobLeaseClient, renewer: _LeaseRenewer, tuning: UploadTuning) -> _Tally:
+    def _send(self, vhd: VhdSource, lease: BlobLeaseClient, renewer: LeaseKeeper, tuning: UploadTuning) -> _Tally:
         scanner = PageScanner(max_gap=tuning.max_gap, gap_budget=tuning.gap_budget)
         progress = _Progress(self._name, vhd.size, self._clock, self._interval)
         with _PagePool(self._client, lease, self._threads, vhd.size) as pool:
@@ -300,39 +301,6 @@ class _PagePool:
                 self._error = self._error or error
             self._failed.set()
         self._slots.release()
-
-
-class _LeaseRenewer:
-    """Renews ``lease`` every ``renew_interval_s`` from a thread; ``check()`` raises once it failed."""
-
-    def __init__(self, lease: BlobLeaseClient, tuning: UploadTuning, name: str) -> None:
-        self._lease = lease
-        self._interval = tuning.renew_interval_s
-        self._name = name
-        self._stop = threading.Event()
-        self._error: CpiError | None = None
-        self._thread = threading.Thread(target=self._run, name="lease-renewal", daemon=True)
-
-    def __enter__(self) -> _LeaseRenewer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def check(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                with azure_errors(f"Renewing the lease on page blob {self._name}"):
-                    self._lease.renew()
-            except CpiError as exc:  # the SDK already retried: the lease may expire before the upload ends
-                self._error = exc
-                return
 
 
 class _Progress:

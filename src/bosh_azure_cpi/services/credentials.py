@@ -1,15 +1,18 @@
 """Build the azure-identity credential for ``credentials_source``: static (client secret or certificate),
 managed identity (system, user-assigned by client id or resource id) or workload identity (federated token file).
 
-Custom authorities (Azure Stack, private clouds, the local emulator) skip MSAL's instance discovery.
+Custom authorities (Azure Stack, private clouds, the local emulator) skip MSAL's instance discovery. Token
+requests to Entra ID use the CPI's retry policy (bounded by the call's deadline).
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from bosh_azure_cpi.config import AzureConfig
 from bosh_azure_cpi.errors import InvalidArgument
+from bosh_azure_cpi.services.retry import CpiRetryPolicy
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -23,9 +26,13 @@ _PUBLIC_AUTHORITIES = (
 
 def build_credential(config: AzureConfig, pipeline_options: dict[str, Any]) -> TokenCredential:
     creds = config.credentials
-    options = {k: v for k, v in pipeline_options.items() if k in ("connection_verify", "retry_policy", "user_agent")}
+    options = {k: v for k, v in pipeline_options.items() if k in ("connection_verify", "user_agent")}
     if creds.source == "managed_identity":
-        return _managed_identity(config, options)
+        return _managed_identity(config, options)  # IMDS keeps azure-identity's own retry policy (410, 404 ...)
+    retry = pipeline_options.get("retry_policy")
+    if isinstance(retry, CpiRetryPolicy):
+        # azure-identity ignores a ``retry_policy`` instance; it builds its pipeline's from ``retry_policy_class``
+        options["retry_policy_class"] = partial(type(retry), deadline=retry.deadline)
     authority = config.endpoints.authority
     options["authority"] = authority
     if authority.rstrip("/") not in _PUBLIC_AUTHORITIES:

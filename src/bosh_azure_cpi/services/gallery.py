@@ -153,7 +153,7 @@ def to_gallery_version(model: m.GalleryImageVersion, definition: str) -> Gallery
     replication: dict[str, str] = {}
     if props and props.replication_status and props.replication_status.summary:
         for item in props.replication_status.summary:
-            replication[normalize_region(item.region or "")] = str(item.state or "")
+            replication[normalize_region(item.region or "")] = _text(item.state)
     return GalleryVersion(
         id=model.id or "",
         definition=definition,
@@ -162,7 +162,7 @@ def to_gallery_version(model: m.GalleryImageVersion, definition: str) -> Gallery
         tags=dict(model.tags or {}),
         target_regions=regions,
         replica_count=profile.replica_count if profile else None,
-        provisioning_state=str(props.provisioning_state or "") if props else "",
+        provisioning_state=_text(props.provisioning_state) if props else "",
         replication=replication,
         source=_source(props),
     )
@@ -173,7 +173,12 @@ def _source(props: m.GalleryImageVersionProperties | None) -> tuple[str, str, st
     source = image.source if image else None
     if image is None or source is None:
         return ("", "", "")
-    return (source.uri or "", source.storage_account_id or "", str(image.host_caching or ""))
+    return (source.uri or "", source.storage_account_id or "", _text(image.host_caching))
+
+
+def _text(value: object) -> str:
+    """An SDK enum's wire value (``str()`` of the SDK's str enums gives ``ReplicationState.COMPLETED``)."""
+    return str(getattr(value, "value", value) or "")
 
 
 def _tag_filter(tag_name: str) -> str:

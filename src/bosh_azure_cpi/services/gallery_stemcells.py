@@ -19,7 +19,7 @@ import logging
 from typing import Any
 
 from bosh_azure_cpi.config import AzureConfig, Gallery
-from bosh_azure_cpi.errors import CloudError, CpiError
+from bosh_azure_cpi.errors import CloudError, CpiError, InvalidArgument
 from bosh_azure_cpi.models.cids import StemcellCid
 from bosh_azure_cpi.models.images import GalleryVersion, UploadResult, VmImage, normalize_region
 from bosh_azure_cpi.models.stemcell import (
@@ -28,6 +28,7 @@ from bosh_azure_cpi.models.stemcell import (
     StemcellProps,
     created_by_cpi,
     encode_metadata,
+    normalize_architecture,
     read_references,
     tag_safe,
     write_references,
@@ -251,5 +252,13 @@ def _vm_image(image: GalleryVersion) -> VmImage:
         os_type=(tags.get("os_type") or "linux").capitalize(),
         disk_mib=disk,
         generation=tags.get("generation") or "gen1",
-        architecture=tags.get("architecture") or "x64",
+        architecture=_architecture(tags.get("architecture", "")),
     )
+
+
+def _architecture(tag: str) -> str:
+    """The tag holds the stemcell's own spelling (``x86_64``); VMs need Azure's (``x64``/``Arm64``)."""
+    try:
+        return normalize_architecture(tag)
+    except InvalidArgument:
+        return tag

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bosh_azure_cpi.config import CpiConfig
-from bosh_azure_cpi.models.cids import StemcellCid
+from bosh_azure_cpi.models.cids import StemcellCid, VmCid
 from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.models.images import VmImage
 from bosh_azure_cpi.models.stemcell import StemcellProps
+from bosh_azure_cpi.models.vm_spec import VmRequest
 
 
 class StemcellService(Protocol):
@@ -26,11 +27,36 @@ class StemcellService(Protocol):
         """The image for a VM in ``region``, replicating it there first when needed (waits)."""
 
 
+class VmOperations(Protocol):
+    def create(self, request: VmRequest) -> VmCid:
+        """Create and start the VM; cleans up exactly what it created on failure (raises VMCreationFailed)."""
+
+    def delete(self, cid: VmCid) -> None:
+        """Delete the VM, its NICs, OS/ephemeral disks and CPI public IP; persistent disks are detached only."""
+
+    def exists(self, cid: VmCid) -> bool: ...
+
+    def reboot(self, cid: VmCid) -> None:
+        """Restart the VM; VMNotFound when it does not exist."""
+
+    def set_metadata(self, cid: VmCid, metadata: dict[str, str]) -> None:
+        """Merge ``metadata`` into the VM's tags (conflict-safe); VMNotFound when it does not exist."""
+
+    def disks(self, cid: VmCid) -> list[str]:
+        """CIDs of attached persistent disks; VMNotFound when the VM does not exist."""
+
+    def instance_types(self, cpu: int, ram_mib: int) -> list[str]:
+        """Instance types for the global location meeting cpu/ram, best first."""
+
+
 class Services(Protocol):
     """The services an action may use; each is built on first access (so ``info`` builds none)."""
 
     @property
     def stemcells(self) -> StemcellService: ...
+
+    @property
+    def vms(self) -> VmOperations: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

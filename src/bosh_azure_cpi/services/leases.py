@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from bosh_azure_cpi.errors import DeadlineExceeded
+from bosh_azure_cpi.errors import CpiError, DeadlineExceeded
 from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.services.lro import azure_errors
 
@@ -27,14 +27,23 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 LEASE_SECONDS = 60
 RENEW_EVERY_SECONDS = 15.0
+STOP_WAIT_SECONDS = 5.0
 LOCK_CONTAINER = "bosh-cpi-locks"
 
 
 class LeaseKeeper:
-    """Renews a blob lease from a background thread until ``stop()``; renewal failures are logged, not raised."""
+    """Renews a blob lease every ``period`` seconds from a background thread (``lease-renewal``) until ``stop()``.
 
-    def __init__(self, lease: BlobLeaseClient, period: float = RENEW_EVERY_SECONDS) -> None:
+    A renewal that fails after the SDK's retries ends the renewals: it is logged, kept in ``error`` and raised
+    by ``check()``, so a holder that must not outlive its lease (a page-blob upload) can abort. ``stop()`` wakes
+    the thread at once; it waits only for a renewal request already in flight (at most ``STOP_WAIT_SECONDS``).
+    Usable as a context manager (start on enter, stop on exit).
+    """
+
+    def __init__(self, lease: BlobLeaseClient, what: str, period: float = RENEW_EVERY_SECONDS) -> None:
         self.lease = lease
+        self.error: CpiError | None = None
+        self._what = what
         self._period = period
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lease-renewal", daemon=True)
@@ -46,14 +55,28 @@ class LeaseKeeper:
     def stop(self) -> None:
         self._stopped.set()
         if self._thread.is_alive():
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=STOP_WAIT_SECONDS)
+
+    def check(self) -> None:
+        """Raise the renewal failure, if there was one."""
+        if self.error is not None:
+            raise self.error
+
+    def __enter__(self) -> LeaseKeeper:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
 
     def _run(self) -> None:
         while not self._stopped.wait(self._period):
             try:
-                self.lease.renew()
-            except HttpResponseError as exc:
-                logger.warning("Renewing lease %s failed: %s", self.lease.id, str(exc).splitlines()[0])
+                with azure_errors(f"Renewing the lease on {self._what}"):
+                    self.lease.renew()
+            except CpiError as exc:  # the SDK already retried: the lease may lapse
+                logger.warning("%s", exc.message)
+                self.error = exc
+                return
 
 
 class BlobLock:
@@ -66,18 +89,20 @@ class BlobLock:
         *,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[float, float], float] = random.uniform,
+        renew_every: float = RENEW_EVERY_SECONDS,
     ) -> None:
         self._container = container
         self._deadline = deadline
         self._sleep = sleep
         self._jitter = jitter
+        self._renew_every = renew_every
 
     @contextmanager
     def hold(self, name: str) -> Iterator[None]:
         """Hold the lock ``name`` for the duration of the block; waits (bounded by the deadline) while taken."""
         blob = self._lock_blob(name)
         lease = self._acquire(blob, name)
-        keeper = LeaseKeeper(lease).start()
+        keeper = LeaseKeeper(lease, f"lock '{name}'", self._renew_every).start()
         logger.debug("Holding lock '%s'", name)
         try:
             yield

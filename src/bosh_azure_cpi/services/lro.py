@@ -24,7 +24,7 @@ from azure.core.polling import LROPoller
 
 from bosh_azure_cpi.errors import AzureError, CloudError, DeadlineExceeded
 from bosh_azure_cpi.models.deadline import Deadline
-from bosh_azure_cpi.services.retry import NON_RETRYABLE_CODES, RETRY_STATUSES, request_ids
+from bosh_azure_cpi.services.retry import NON_RETRYABLE_CODES, RETRY_STATUSES, RETRYABLE_CONFLICTS, request_ids
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -36,10 +36,10 @@ def azure_errors(what: str) -> Iterator[None]:
     """Translate SDK exceptions raised inside the block into CPI errors whose message starts with ``what``."""
     try:
         yield
+    except ClientAuthenticationError as exc:  # before HttpResponseError, its base class
+        raise CloudError(f"{what}: authentication with Azure failed: {_first_line(exc)}") from exc
     except HttpResponseError as exc:
         raise to_azure_error(exc, what) from exc
-    except ClientAuthenticationError as exc:
-        raise CloudError(f"{what}: authentication with Azure failed: {_first_line(exc)}") from exc
     except (ServiceRequestError, ServiceResponseError) as exc:
         raise AzureError(f"{what}: cannot reach Azure: {_first_line(exc)}", ok_to_retry=True) from exc
 
@@ -56,9 +56,12 @@ def to_azure_error(exc: HttpResponseError, what: str) -> AzureError:
 
 
 def is_transient(status: int | None, code: str) -> bool:
-    """Whether waiting and retrying may succeed (throttling, server errors); false for quota/SKU/capacity."""
+    """Whether waiting and retrying may succeed (throttling, server errors, ARM's retryable conflicts); false for
+    quota/SKU/capacity."""
     if code in NON_RETRYABLE_CODES:
         return False
+    if status == 409 and code in RETRYABLE_CONFLICTS:
+        return True
     return status in RETRY_STATUSES or code in ("TooManyRequests", "InternalServerError", "ServerBusy")
 
 

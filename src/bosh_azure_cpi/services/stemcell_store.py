@@ -68,7 +68,9 @@ class StemcellStore:
     def ensure_account(self) -> StorageAccountRef:
         """The default storage account, created (Standard_LRS, tagged for stemcells) when none exists yet."""
         if not self.has_account():
-            self.__dict__["account"] = self._create_account()
+            created = self._create_account()
+            self.__dict__["_tagged"] = created  # so has_account(), metadata() and delete() see it from now on
+            self.__dict__["account"] = created
         return self.account
 
     @cached_property

@@ -1,0 +1,68 @@
+"""``create_vm(agent_id, stemcell_cid, cloud_properties, networks, disk_cids, environment)``: create and start a VM.
+
+The VM is named after ``agent_id`` and boots the stemcell's image (a gallery version replicated to the VM's
+region first when needed, a managed image, or a marketplace reference). The agent settings (networks, disks,
+``environment``, mbus, ntp) are delivered in ``customData``. ``disk_cids`` are attached at creation. Returns the
+VM CID (``agent_id:<id>;resource_group_name:<rg>``); with CPI API v2 ``[vm_cid, networks]``. On failure every
+resource the call created is deleted (unless ``keep_failed_vms``) and ``Bosh::Clouds::VMCreationFailed`` is
+raised, with ``ok_to_retry`` true only for transient causes. https://bosh.io/docs/cpi-api-v2-method/create-vm/
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bosh_azure_cpi.errors import CpiError, VMCreationFailed
+from bosh_azure_cpi.models.cids import DiskCid, StemcellCid
+from bosh_azure_cpi.models.network import NetworkPlan
+from bosh_azure_cpi.models.vm_props import VmProps
+from bosh_azure_cpi.models.vm_spec import VmRequest
+from bosh_azure_cpi.services.interfaces import Call
+
+
+def create_vm(
+    call: Call,
+    agent_id: str,
+    stemcell_cid: str,
+    cloud_properties: dict[str, Any],
+    networks: dict[str, Any],
+    disk_cids: list[Any] | None,
+    environment: dict[str, Any] | None,
+) -> Any:
+    try:
+        request = _request(call, agent_id, stemcell_cid, cloud_properties, networks, disk_cids, environment)
+    except CpiError as error:
+        raise VMCreationFailed(error.message, ok_to_retry=False) from error
+    cid = call.services.vms.create(request)
+    return [str(cid), networks] if call.v2 else str(cid)
+
+
+def _request(
+    call: Call,
+    agent_id: str,
+    stemcell_cid: str,
+    cloud_properties: dict[str, Any],
+    networks: dict[str, Any],
+    disk_cids: list[Any] | None,
+    environment: dict[str, Any] | None,
+) -> VmRequest:
+    azure = call.config.azure
+    if azure.stemcell_api_version < 2:
+        raise CpiError("Stemcell must support api version 2 or higher")
+    if not azure.use_managed_disks:
+        raise CpiError("Unmanaged disks are not supported: set 'azure.use_managed_disks: true'")
+    if not agent_id or len(agent_id) > 64:
+        raise CpiError(f"Invalid agent_id '{agent_id}': must be 1 to 64 characters")
+    env = environment or {}
+    group = ((env.get("bosh") or {}).get("group") or "") if isinstance(env.get("bosh"), dict) else ""
+    return VmRequest(
+        agent_id=agent_id,
+        stemcell=StemcellCid.parse(stemcell_cid),
+        props=VmProps.from_dict(cloud_properties, default_group=str(group)),
+        plan=NetworkPlan.from_dict(networks),
+        networks=networks,
+        disk_cids=tuple(
+            DiskCid.parse(str(cid), azure.resource_group_name).require_managed() for cid in disk_cids or []
+        ),
+        env=env,
+    )

@@ -1,0 +1,71 @@
+"""The BOSH agent settings delivered in the VM's ``customData`` (base64 JSON), as the Ruby Azure CPI writes them.
+
+Linux: ``{"server": {"name": <vm cid>}, "dns": {"nameserver": [...]}, "vm": {"name"}, "agent_id", "networks"
+(each with ``use_dhcp: true``: Azure hands out static IPs over DHCP), "disks" ({"system": "/dev/sda",
+"persistent": {}, "ephemeral": <LUN 0 hint>}), "env"}`` plus the CPI config's ``agent`` hash (``mbus``, ``ntp``...)
+merged last. Windows adds ``instance-id`` and names the server by its computer name. Compact JSON: Azure
+limits custom data to 64 KiB, which several PEM certificates in ``env`` can approach.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bosh_azure_cpi.errors import InvalidArgument
+
+SCSI_HOST_DEVICE_ID = "{f8b3781b-1e82-4818-a1c3-63d806ec15bb}"
+CUSTOM_DATA_LIMIT = 65536  # bytes of decoded custom data (Azure's documented limit)
+
+
+def disk_hint(lun: int) -> dict[str, str]:
+    """The hint the agent resolves a data disk with: the LUN (a string) on Hyper-V's SCSI controller."""
+    return {"lun": str(lun), "host_device_id": SCSI_HOST_DEVICE_ID}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSettings:
+    vm_cid: str
+    vm_name: str
+    agent_id: str
+    networks: dict[str, Any]
+    dns: tuple[str, ...]
+    env: dict[str, Any]
+    agent_config: dict[str, Any]
+    ephemeral_lun: int | None = 0
+    windows_computer_name: str = ""
+
+    def document(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {}
+        if self.windows_computer_name:
+            doc["instance-id"] = self.vm_cid
+            doc["server"] = {"name": self.windows_computer_name}
+        else:
+            doc["server"] = {"name": self.vm_cid}
+        if self.dns:
+            doc["dns"] = {"nameserver": list(self.dns)}
+        disks: dict[str, Any] = {"system": "/dev/sda", "persistent": {}}
+        if self.ephemeral_lun is not None:
+            disks["ephemeral"] = disk_hint(self.ephemeral_lun)
+        doc.update(
+            vm={"name": self.vm_name},
+            agent_id=self.agent_id,
+            networks={name: {**spec, "use_dhcp": True} for name, spec in self.networks.items()},
+            disks=disks,
+        )
+        if self.env:
+            doc["env"] = self.env
+        doc.update(self.agent_config)
+        return doc
+
+    def custom_data(self) -> str:
+        """Base64 of the compact JSON document; InvalidArgument when over Azure's custom data limit."""
+        raw = json.dumps(self.document(), separators=(",", ":")).encode()
+        if len(raw) > CUSTOM_DATA_LIMIT:
+            raise InvalidArgument(
+                f"The agent settings are {len(raw)} bytes, over Azure's custom data limit of {CUSTOM_DATA_LIMIT} "
+                "bytes; reduce the size of 'env' (for example certificates or blobstore options)"
+            )
+        return base64.b64encode(raw).decode("ascii")

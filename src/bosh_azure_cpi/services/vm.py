@@ -1,0 +1,152 @@
+"""VmService: virtual machines and availability sets.
+
+Reads return None when absent; writes wait for their long-running operation within the call's deadline.
+Changes to an existing VM (tags, data disks) are conflict-safe: tags go through PATCH (Azure merges nothing
+else), data disk changes are a read-modify-write guarded by the VM's ETag and retried on 412/409 with a fresh read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import HttpResponseError
+
+from bosh_azure_cpi.config import AzureConfig
+from bosh_azure_cpi.errors import AzureError, CloudError
+from bosh_azure_cpi.models.deadline import Deadline
+from bosh_azure_cpi.models.resource_ids import resource_id
+from bosh_azure_cpi.models.vm_props import AvailabilitySetSpec
+from bosh_azure_cpi.services.lro import azure_errors, find, ignore_missing, to_azure_error, wait
+from bosh_azure_cpi.services.params.vm import build_availability_set_params
+
+if TYPE_CHECKING:
+    from azure.mgmt.compute import ComputeManagementClient
+    from azure.mgmt.compute import models as m
+
+logger = logging.getLogger(__name__)
+UPDATE_ATTEMPTS = 6
+CONFLICT_CODES = ("ConflictingConcurrentWriteNotAllowed", "PreconditionFailed")
+
+
+class VmService:
+    def __init__(self, client: ComputeManagementClient, config: AzureConfig, deadline: Deadline) -> None:
+        self._client = client
+        self._config = config
+        self._deadline = deadline
+
+    def availability_set_id(self, group: str, name: str) -> str:
+        return resource_id(self._config.subscription_id, group, "Microsoft.Compute/availabilitySets", name)
+
+    def find(self, group: str, name: str, *, instance_view: bool = False) -> m.VirtualMachine | None:
+        expand = "instanceView" if instance_view else None
+        return find(f"Getting VM '{name}'", lambda: self._client.virtual_machines.get(group, name, expand=expand))
+
+    def create(self, group: str, name: str, body: m.VirtualMachine) -> m.VirtualMachine:
+        what = f"Creating VM '{name}'"
+        logger.info(
+            "%s (%s in %s)",
+            what,
+            body.properties.hardware_profile.vm_size if body.properties and body.properties.hardware_profile else "?",
+            body.location,
+        )
+        with azure_errors(what):
+            poller = self._client.virtual_machines.begin_create_or_update(group, name, body)
+        return wait(poller, what, self._deadline)
+
+    def delete(self, group: str, name: str) -> bool:
+        what = f"Deleting VM '{name}'"
+
+        def delete() -> None:
+            wait(self._client.virtual_machines.begin_delete(group, name), what, self._deadline)
+
+        return ignore_missing(what, delete)
+
+    def restart(self, group: str, name: str) -> None:
+        what = f"Restarting VM '{name}'"
+        with azure_errors(what):
+            poller = self._client.virtual_machines.begin_restart(group, name)
+        wait(poller, what, self._deadline)
+
+    def set_tags(self, group: str, name: str, tags: Callable[[dict[str, str]], dict[str, str]]) -> m.VirtualMachine:
+        """Replace the VM's tags with ``tags(current)``; PATCH guarded by the ETag, retried on conflict."""
+        from azure.mgmt.compute import models as m  # noqa: PLC0415
+
+        def change(vm: m.VirtualMachine) -> tuple[Any, Any]:
+            return self._client.virtual_machines.begin_update, m.VirtualMachineUpdate(tags=tags(dict(vm.tags or {})))
+
+        return self.modify(group, name, change, f"Updating the tags of VM '{name}'")
+
+    def modify(
+        self,
+        group: str,
+        name: str,
+        change: Callable[[m.VirtualMachine], tuple[Any, Any]],
+        what: str,
+    ) -> m.VirtualMachine:
+        """Read the VM, apply ``change`` (returning the SDK begin_* method and its body) with If-Match on the ETag;
+        on a concurrent write (412/409) read again and retry. Raises VMNotFound-worthy None handling to callers."""
+        for attempt in range(1, UPDATE_ATTEMPTS + 1):
+            vm = self.find(group, name)
+            if vm is None:
+                raise CloudError(f"{what}: VM '{name}' does not exist")
+            method, body = change(vm)
+            try:
+                poller = method(group, name, body, etag=vm.etag, match_condition=MatchConditions.IfNotModified)
+                updated: m.VirtualMachine = wait(poller, what, self._deadline)
+                return updated
+            except HttpResponseError as exc:
+                error = to_azure_error(exc, what)
+                if not _is_conflict(error) or attempt == UPDATE_ATTEMPTS:
+                    raise error from exc
+                logger.warning("%s: the VM changed concurrently (%s); retrying with a fresh read", what, error.code)
+            except AzureError as error:
+                if not _is_conflict(error) or attempt == UPDATE_ATTEMPTS:
+                    raise
+                logger.warning("%s: the VM changed concurrently (%s); retrying with a fresh read", what, error.code)
+        raise CloudError(f"{what}: kept conflicting with concurrent writes")  # pragma: no cover - loop returns/raises
+
+    def ensure_availability_set(self, group: str, spec: AvailabilitySetSpec, location: str) -> str:
+        """Create or update the availability set (idempotent PUT); returns its id."""
+        what = f"Creating availability set '{spec.name}'"
+        body = build_availability_set_params(spec, location)
+        with azure_errors(what):
+            result = self._client.availability_sets.create_or_update(group, spec.name, body)
+        return str(result.id)
+
+    def delete_availability_set_if_empty(self, group: str, name: str) -> bool:
+        """Delete a CPI-created availability set without VMs; a set in use by a concurrent create stays."""
+        current = find(f"Getting availability set '{name}'", lambda: self._client.availability_sets.get(group, name))
+        if current is None or (current.tags or {}).get("user-agent") != "bosh":
+            return False
+        if current.properties and current.properties.virtual_machines:
+            return False
+        what = f"Deleting empty availability set '{name}'"
+        try:
+            with azure_errors(what):
+                self._client.availability_sets.delete(group, name)
+        except AzureError as error:
+            if error.status == 409:  # a VM was added meanwhile: keep the set
+                logger.info("%s: kept, it is in use (%s)", what, error.code)
+                return False
+            raise
+        logger.info("%s: done", what)
+        return True
+
+    def delete_disk(self, group: str, name: str) -> bool:
+        what = f"Deleting managed disk '{name}'"
+
+        def delete() -> None:
+            wait(self._client.disks.begin_delete(group, name), what, self._deadline)
+
+        return ignore_missing(what, delete)
+
+    def list_skus(self, location: str) -> list[Any]:
+        with azure_errors(f"Listing resource SKUs in '{location}'"):
+            return list(self._client.resource_skus.list(filter=f"location eq '{location}'"))
+
+
+def _is_conflict(error: AzureError) -> bool:
+    return error.status == 412 or error.code in CONFLICT_CODES
