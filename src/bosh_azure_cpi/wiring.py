@@ -12,8 +12,10 @@ from bosh_azure_cpi.models.deadline import Deadline
 
 if TYPE_CHECKING:
     from bosh_azure_cpi.services.clients import AzureClients
+    from bosh_azure_cpi.services.disks import Disks
     from bosh_azure_cpi.services.stemcell_store import StemcellStore
     from bosh_azure_cpi.services.stemcells import Stemcells
+    from bosh_azure_cpi.services.vm import VmService
     from bosh_azure_cpi.services.vm_lifecycle import VmLifecycle
 
 # ruff: noqa: PLC0415 - imports inside the factories are what keeps unused SDK modules unloaded
@@ -65,14 +67,25 @@ class AzureServices:
     @cached_property
     def vms(self) -> VmLifecycle:
         from bosh_azure_cpi.services.network import NetworkService
-        from bosh_azure_cpi.services.vm import VmService
         from bosh_azure_cpi.services.vm_creator import VmCreator
         from bosh_azure_cpi.services.vm_lifecycle import VmLifecycle
 
-        vms = VmService(self.clients.compute, self.azure, self.deadline)
         network = NetworkService(self.clients.network, self.azure, self.deadline)
-        creator = VmCreator(vms, network, self.stemcells, self.config, self.deadline)
-        return VmLifecycle(vms, network, creator, self.config)
+        creator = VmCreator(self.vm_service, network, self.stemcells, self.config, self.deadline)
+        return VmLifecycle(self.vm_service, network, creator, self.config)
+
+    @cached_property
+    def vm_service(self) -> VmService:
+        from bosh_azure_cpi.services.vm import VmService
+
+        return VmService(self.clients.compute, self.azure, self.deadline)
+
+    @cached_property
+    def disks(self) -> Disks:
+        from bosh_azure_cpi.services.disk import DiskService
+        from bosh_azure_cpi.services.disks import Disks
+
+        return Disks(DiskService(self.clients.compute, self.azure, self.deadline), self.vm_service, self.azure)
 
 
 def build_services(config: CpiConfig, deadline: Deadline) -> AzureServices:

@@ -55,13 +55,3 @@ REGISTRY: dict[str, ActionInfo] = {
     ),
     "ping": ActionInfo("obsolete", implemented=False, not_implemented_reason="'ping' is not implemented"),
 }
-
-# Methods whose implementation has not landed yet; they answer NotImplemented until it does.
-_PENDING = [
-    "create_disk", "delete_disk", "has_disk", "attach_disk", "detach_disk",
-    "set_disk_metadata", "resize_disk", "update_disk", "snapshot_disk", "delete_snapshot",
-]  # fmt: skip
-for _method in _PENDING:
-    REGISTRY[_method] = ActionInfo(
-        REGISTRY[_method].summary, implemented=False, not_implemented_reason=f"'{_method}' is not implemented yet"
-    )

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bosh_azure_cpi.config import CpiConfig
-from bosh_azure_cpi.models.cids import StemcellCid, VmCid
+from bosh_azure_cpi.models.cids import DiskCid, StemcellCid, VmCid
 from bosh_azure_cpi.models.deadline import Deadline
+from bosh_azure_cpi.models.disk_props import DiskProps
 from bosh_azure_cpi.models.images import VmImage
 from bosh_azure_cpi.models.stemcell import StemcellProps
 from bosh_azure_cpi.models.vm_spec import VmRequest
@@ -49,6 +50,32 @@ class VmOperations(Protocol):
         """Instance types for the global location meeting cpu/ram, best first."""
 
 
+class DiskOperations(Protocol):
+    def create(self, size_mib: int, props: DiskProps, vm_cid: VmCid | None) -> DiskCid: ...
+
+    def delete(self, cid: DiskCid) -> None:
+        """Idempotent."""
+
+    def exists(self, cid: DiskCid) -> bool: ...
+
+    def attach(self, vm_cid: VmCid, cid: DiskCid) -> int:
+        """The LUN; DiskNotFound / VMNotFound when either is missing."""
+
+    def detach(self, vm_cid: VmCid, cid: DiskCid) -> None:
+        """DiskNotAttached when not attached; VMNotFound when the VM is missing."""
+
+    def resize(self, cid: DiskCid, size_mib: int) -> None: ...
+
+    def update(self, cid: DiskCid, size_mib: int, props: DiskProps) -> None: ...
+
+    def snapshot(self, cid: DiskCid, metadata: dict[str, str]) -> DiskCid: ...
+
+    def delete_snapshot(self, cid: DiskCid) -> None:
+        """Idempotent."""
+
+    def set_metadata(self, cid: DiskCid, metadata: dict[str, str]) -> None: ...
+
+
 class Services(Protocol):
     """The services an action may use; each is built on first access (so ``info`` builds none)."""
 
@@ -57,6 +84,9 @@ class Services(Protocol):
 
     @property
     def vms(self) -> VmOperations: ...
+
+    @property
+    def disks(self) -> DiskOperations: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,7 +15,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError
 
 from bosh_azure_cpi.config import AzureConfig
-from bosh_azure_cpi.errors import AzureError, CloudError
+from bosh_azure_cpi.errors import AzureError, CloudError, VMNotFound
 from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.models.resource_ids import resource_id
 from bosh_azure_cpi.models.vm_props import AvailabilitySetSpec
@@ -74,7 +74,7 @@ class VmService:
         """Replace the VM's tags with ``tags(current)``; PATCH guarded by the ETag, retried on conflict."""
         from azure.mgmt.compute import models as m  # noqa: PLC0415
 
-        def change(vm: m.VirtualMachine) -> tuple[Any, Any]:
+        def change(vm: m.VirtualMachine) -> tuple[Any, Any] | None:
             return self._client.virtual_machines.begin_update, m.VirtualMachineUpdate(tags=tags(dict(vm.tags or {})))
 
         return self.modify(group, name, change, f"Updating the tags of VM '{name}'")
@@ -83,16 +83,20 @@ class VmService:
         self,
         group: str,
         name: str,
-        change: Callable[[m.VirtualMachine], tuple[Any, Any]],
+        change: Callable[[m.VirtualMachine], tuple[Any, Any] | None],
         what: str,
     ) -> m.VirtualMachine:
-        """Read the VM, apply ``change`` (returning the SDK begin_* method and its body) with If-Match on the ETag;
-        on a concurrent write (412/409) read again and retry. Raises VMNotFound-worthy None handling to callers."""
+        """Read the VM and apply ``change`` (the SDK begin_* method and its body, or None for "nothing to do")
+        with If-Match on the VM's ETag; on a concurrent write (412/409) read again and retry.
+        Raises VMNotFound when the VM does not exist."""
         for attempt in range(1, UPDATE_ATTEMPTS + 1):
             vm = self.find(group, name)
             if vm is None:
-                raise CloudError(f"{what}: VM '{name}' does not exist")
-            method, body = change(vm)
+                raise VMNotFound(f"VM '{name}' in resource group '{group}' cannot be found")
+            planned = change(vm)
+            if planned is None:
+                return vm
+            method, body = planned
             try:
                 poller = method(group, name, body, etag=vm.etag, match_condition=MatchConditions.IfNotModified)
                 updated: m.VirtualMachine = wait(poller, what, self._deadline)
@@ -107,6 +111,20 @@ class VmService:
                     raise
                 logger.warning("%s: the VM changed concurrently (%s); retrying with a fresh read", what, error.code)
         raise CloudError(f"{what}: kept conflicting with concurrent writes")  # pragma: no cover - loop returns/raises
+
+    @property
+    def update_method(self) -> Any:
+        """The PATCH operation for ``modify``."""
+        return self._client.virtual_machines.begin_update
+
+    def resource_group_location(self, group: str) -> str:
+        from azure.core.rest import HttpRequest  # noqa: PLC0415
+
+        url = f"/subscriptions/{self._config.subscription_id}/resourcegroups/{group}?api-version=2021-04-01"
+        with azure_errors(f"Getting resource group '{group}'"):
+            response = self._client.send_request(HttpRequest("GET", url))
+            response.raise_for_status()
+        return str(response.json()["location"])
 
     def ensure_availability_set(self, group: str, spec: AvailabilitySetSpec, location: str) -> str:
         """Create or update the availability set (idempotent PUT); returns its id."""
