@@ -78,10 +78,15 @@ def run(request: Request, make_call: Callable[[], Call]) -> tuple[Any, ErrorBody
 def error_body(exc: BaseException) -> ErrorBody:
     """The wire error for ``exc``: typed CPI errors keep their type; anything else is a one-line CloudError."""
     if isinstance(exc, CpiError):
-        return ErrorBody(type=exc.wire_type, message=exc.message, ok_to_retry=exc.ok_to_retry)
+        return ErrorBody(type=exc.wire_type, message=_one_line(exc.message), ok_to_retry=exc.ok_to_retry)
     first_line = (str(exc).strip().splitlines() or [""])[0]
     message = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
     return ErrorBody(type=CloudError.wire_type, message=message, ok_to_retry=False)
+
+
+def _one_line(message: str) -> str:
+    """Error messages are one line (the Director shows them in task output); input echoed in them may not be."""
+    return " ".join(message.splitlines()) if "\n" in message or "\r" in message else message
 
 
 def _matches(value: Any, expected: Any) -> bool:
