@@ -10,14 +10,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import IO, Any, BinaryIO, TextIO
 
 from bosh_azure_cpi import dispatcher, logs
 from bosh_azure_cpi.config import CpiConfig, load_config
-from bosh_azure_cpi.errors import CpiError
+from bosh_azure_cpi.errors import CpiError, Terminated
 from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.protocol import Request, parse_request, render_response
 from bosh_azure_cpi.services.interfaces import Call, Services
@@ -41,6 +43,8 @@ def main(
     args = sys.argv[1:] if argv is None else argv
     config_path = args[0] if args else _default_config_path()
     err = stderr or sys.stderr
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     with _stdout_guard(stdout, err) as response_out:
         raw = (stdin or sys.stdin.buffer).read()
         capture = logs.start_capture(err)
@@ -89,6 +93,11 @@ def _call_factory(
         )
 
     return make_call
+
+
+def _terminate(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    raise Terminated
 
 
 def _default_config_path() -> str:

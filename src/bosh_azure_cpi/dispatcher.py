@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bosh_azure_cpi.actions import REGISTRY
-from bosh_azure_cpi.errors import CloudError, CpiError, MethodNotImplemented
+from bosh_azure_cpi.errors import CloudError, CpiError, MethodNotImplemented, Terminated
 from bosh_azure_cpi.protocol import ErrorBody, Request, json_type
 from bosh_azure_cpi.services.interfaces import Call
 
@@ -70,6 +70,10 @@ def run(request: Request, make_call: Callable[[], Call]) -> tuple[Any, ErrorBody
         logger.error("%s failed: %s (%s, ok_to_retry=%s)", request.method, exc.message, exc.wire_type, exc.ok_to_retry)
         logger.debug("Traceback of the failure", exc_info=True)
         return None, error_body(exc)
+    except Terminated:
+        logger.error("%s was terminated (SIGTERM); what it created so far was cleaned up", request.method)
+        message = f"The CPI process was terminated during '{request.method}'"
+        return None, ErrorBody(type=CloudError.wire_type, message=message, ok_to_retry=True)
     except Exception as exc:
         logger.exception("%s failed with an unexpected error", request.method)
         return None, error_body(exc)

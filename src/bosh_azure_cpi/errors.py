@@ -128,3 +128,8 @@ WIRE_TYPES = frozenset(
     )
 )
 """Every wire type this CPI may send; all are known to the Director (StemcellNotFound to bosh-cli only)."""
+
+
+class Terminated(BaseException):
+    """The process received SIGTERM. A BaseException, so ``except Exception`` blocks let it pass while cleanup
+    code (``except BaseException``/``finally``) still runs; the dispatcher reports it as a retryable CloudError."""
