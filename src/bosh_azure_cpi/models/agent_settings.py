@@ -1,23 +1,24 @@
 """The BOSH agent settings delivered in the VM's ``customData`` (base64 JSON), as the Ruby Azure CPI writes them.
 
 Linux: ``{"server": {"name": <vm cid>}, "dns": {"nameserver": [...]}, "vm": {"name"}, "agent_id", "networks"
-(each with ``use_dhcp: true``: Azure hands out static IPs over DHCP), "disks" ({"system": "/dev/sda",
+(each with ``use_dhcp: true``: Azure hands out static IPs over DHCP, and ``alias: eth<n>`` when its ``nic_group``
+names a NIC, so the agent can put several networks on one interface), "disks" ({"system": "/dev/sda",
 "persistent": {}, "ephemeral": <LUN 0 hint>}), "env"}`` plus the CPI config's ``agent`` hash (``mbus``, ``ntp``...)
 merged last. Windows adds ``instance-id`` and names the server by its computer name. Compact JSON: Azure
-limits custom data to 64 KiB, which several PEM certificates in ``env`` can approach.
+limits decoded custom data to 65535 bytes, which several PEM certificates in ``env`` can approach.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bosh_azure_cpi.errors import InvalidArgument
 
 SCSI_HOST_DEVICE_ID = "{f8b3781b-1e82-4818-a1c3-63d806ec15bb}"
-CUSTOM_DATA_LIMIT = 65536  # bytes of decoded custom data (Azure's documented limit)
+CUSTOM_DATA_LIMIT = 65535  # bytes of decoded custom data ("the maximum length of the binary array is 65535 bytes")
 
 
 def disk_hint(lun: int) -> dict[str, str]:
@@ -36,6 +37,7 @@ class AgentSettings:
     agent_config: dict[str, Any]
     ephemeral_lun: int | None = 0
     windows_computer_name: str = ""
+    aliases: dict[str, str] = field(default_factory=dict)  # explicit nic_group -> "eth<NIC index>"
 
     def document(self) -> dict[str, Any]:
         doc: dict[str, Any] = {}
@@ -52,13 +54,20 @@ class AgentSettings:
         doc.update(
             vm={"name": self.vm_name},
             agent_id=self.agent_id,
-            networks={name: {**spec, "use_dhcp": True} for name, spec in self.networks.items()},
+            networks={name: self._network(spec) for name, spec in self.networks.items()},
             disks=disks,
         )
         if self.env:
             doc["env"] = self.env
         doc.update(self.agent_config)
         return doc
+
+    def _network(self, spec: dict[str, Any]) -> dict[str, Any]:
+        settings = {**spec, "use_dhcp": True}
+        alias = self.aliases.get(spec.get("nic_group") or "")
+        if alias:
+            settings["alias"] = alias
+        return settings
 
     def custom_data(self) -> str:
         """Base64 of the compact JSON document; InvalidArgument when over Azure's custom data limit."""

@@ -139,6 +139,8 @@ class Fields:
 
 
 def _stringify(value: Any) -> str:
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     return value if isinstance(value, str) else str(value)

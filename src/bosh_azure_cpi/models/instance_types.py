@@ -107,7 +107,11 @@ _EPHEMERAL_GIB = {
     "H16MR": 1000,
 }
 DEFAULT_EPHEMERAL_GIB = 30
-_SIZE_NAME = re.compile(r"^standard_([a-z]+)(\d+)([a-z]*)(?:_|$)")
+# standard_<series letters><vCPUs>[-<constrained vCPUs>]<feature letters>[_...]: E4-2ds_v4 is an E4ds_v4 with 2 vCPUs.
+_SIZE_NAME = re.compile(r"^standard_([a-z]+)(\d+)(?:-\d+)?([a-z]*)(?:_|$)")
+# The Ruby CPI scores a size by a single series letter directly followed by a digit (`/standard_d\d/`), so
+# multi-letter series (DS2_v2, DC2s_v2, HB120rs_v3...) score 0 and are never proposed.
+_SERIES = re.compile(r"standard_([a-z])\d")
 SERIES_SCORE = {"D": 5, "F": 4, "E": 4, "B": 3, "L": 3, "A": 2, "H": 1}
 
 
@@ -150,8 +154,8 @@ def rank_instance_types(skus: list[SkuInfo], cpu: int, ram_mib: int) -> list[str
     newest generation (the Ruby CPI's ranking)."""
     candidates = []
     for sku in skus:
-        match = _SIZE_NAME.match(sku.name.lower())
-        score = SERIES_SCORE.get(match.group(1)[0].upper(), 0) if match else 0
+        match = _SERIES.match(sku.name.lower())
+        score = SERIES_SCORE.get(match.group(1).upper(), 0) if match else 0
         if score and sku.cpus >= cpu and sku.memory_mib >= ram_mib:
             generation = re.search(r"_v(\d+)", sku.name.lower())
             candidates.append(

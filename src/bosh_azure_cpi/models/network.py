@@ -1,7 +1,9 @@
 """The ``networks`` argument of ``create_vm``, read as the Ruby Azure CPI does.
 
 ``manual`` (the default type) and ``dynamic`` networks become NIC IP configurations; networks sharing a
-``nic_group`` share one NIC, others get a NIC each. At most one ``vip`` network names an existing public IP.
+``nic_group`` share one NIC, others get a NIC each. At most one ``vip`` network names an existing public IP; it
+goes on the NIC of the vip's ``nic_group`` (matched against each NIC's first network: its ``nic_group``, else its
+name, as the Ruby CPI does), else on the primary NIC.
 The primary network (first NIC) is the one whose ``default`` includes ``gateway``, else the first one; the
 agent's DNS servers come from the network whose ``default`` includes ``dns``, else from the primary.
 """
@@ -52,15 +54,21 @@ class VipNetwork:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NetworkPlan:
-    """NIC groups in order (group 0 is primary), the optional vip, and the agent's DNS servers."""
+    """NIC groups in order (group 0 is primary), the optional vip and the index of its NIC, and the agent's DNS
+    servers."""
 
     nics: tuple[tuple[Network, ...], ...]
     vip: VipNetwork | None
     dns: tuple[str, ...]
+    public_ip_nic: int = 0
 
     @property
     def primary(self) -> Network:
         return self.nics[0][0]
+
+    def aliases(self) -> dict[str, str]:
+        """``eth<index>`` of each NIC whose first network has an explicit ``nic_group``, by that group."""
+        return {group[0].nic_group: f"eth{index}" for index, group in enumerate(self.nics) if group[0].nic_group}
 
     @classmethod
     def from_dict(cls, doc: Any) -> NetworkPlan:
@@ -85,7 +93,8 @@ class NetworkPlan:
             raise InvalidArgument("At least one dynamic or manual network must be defined")
         ordered = sorted(networks, key=lambda n: "gateway" not in n.defaults)
         dns_source = next((n for n in ordered if "dns" in n.defaults), ordered[0])
-        return cls(nics=_groups(ordered), vip=vip, dns=dns_source.dns)
+        nics = _groups(ordered)
+        return cls(nics=nics, vip=vip, dns=dns_source.dns, public_ip_nic=_public_ip_nic(nics, vip))
 
 
 def _network(name: str, kind: str, spec: Fields) -> Network:
@@ -119,6 +128,15 @@ def _vip(name: str, spec: Fields) -> VipNetwork:
         resource_group_name=spec.obj("cloud_properties").text("resource_group_name", ""),
         nic_group=spec.text("nic_group", ""),
     )
+
+
+def _public_ip_nic(nics: tuple[tuple[Network, ...], ...], vip: VipNetwork | None) -> int:
+    if vip is None or not vip.nic_group:
+        return 0
+    for index, group in enumerate(nics):
+        if (group[0].nic_group or group[0].name) == vip.nic_group:
+            return index
+    raise InvalidArgument(f"Cannot find nic_group '{vip.nic_group}' referenced by the vip network")
 
 
 def _groups(networks: list[Network]) -> tuple[tuple[Network, ...], ...]:

@@ -206,17 +206,17 @@ def availability_set_name(name: str) -> str:
     return f"az-{hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()}-{name[-40:]}"
 
 
-def _pool_refs(f: Fields, key: str) -> tuple[PoolRef, ...]:
+def _pool_refs(f: Fields, name: str) -> tuple[PoolRef, ...]:
+    """A name, a comma-separated list of names, an object, or a list of those; ``<name>s`` is read too."""
+    key = name if f.has(name) else name + "s"
     value = f.raw(key)
-    if value is None:
-        value = f.raw(key + "s")
     if value is None:
         return ()
     items = value if isinstance(value, list) else [value]
     refs: list[PoolRef] = []
     for index, item in enumerate(items):
         if isinstance(item, str):
-            refs.extend(PoolRef(name=name.strip()) for name in item.split(",") if name.strip())
+            refs.extend(PoolRef(name=part.strip()) for part in item.split(",") if part.strip())
             continue
         entry = Fields(item, f.key(f"{key}[{index}]") if isinstance(value, list) else f.key(key))
         refs.append(

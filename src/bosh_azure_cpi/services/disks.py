@@ -112,7 +112,7 @@ class Disks:
         size, current = disk_size_gib(size_mib, "new size"), int(disk.properties.disk_size_gb or 0)
         if size < current:
             raise NotSupported("Disk size cannot be decreased")
-        current_type = str(disk.sku.name) if disk.sku else ""
+        current_type = str(getattr(disk.sku.name, "value", disk.sku.name)) if disk.sku else ""
         new_type = props.storage_account_type if props.storage_account_type != current_type else ""
         props.check_for(props.storage_account_type or current_type)
         changes = {"size_gib": size if size != current else None, "disk_type": new_type, "iops": props.iops,

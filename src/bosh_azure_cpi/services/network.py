@@ -35,6 +35,10 @@ class NetworkService:
         self._config = config
         self._deadline = deadline
 
+    def with_deadline(self, deadline: Deadline) -> NetworkService:
+        """The same service bounded by another deadline (cleanup after the call's deadline has passed)."""
+        return NetworkService(self._client, self._config, deadline)
+
     def _id(self, group: str, kind: str, name: str, *children: str) -> str:
         return resource_id(self._config.subscription_id, group, f"{NETWORK}/{kind}", name, *children)
 

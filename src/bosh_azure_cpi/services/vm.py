@@ -20,6 +20,7 @@ from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.models.resource_ids import resource_id
 from bosh_azure_cpi.models.vm_props import AvailabilitySetSpec
 from bosh_azure_cpi.services.lro import azure_errors, find, ignore_missing, to_azure_error, wait
+from bosh_azure_cpi.services.params.disk import build_disk_update
 from bosh_azure_cpi.services.params.vm import build_availability_set_params
 
 if TYPE_CHECKING:
@@ -36,6 +37,10 @@ class VmService:
         self._client = client
         self._config = config
         self._deadline = deadline
+
+    def with_deadline(self, deadline: Deadline) -> VmService:
+        """The same service bounded by another deadline (cleanup after the call's deadline has passed)."""
+        return VmService(self._client, self._config, deadline)
 
     def availability_set_id(self, group: str, name: str) -> str:
         return resource_id(self._config.subscription_id, group, "Microsoft.Compute/availabilitySets", name)
@@ -160,6 +165,13 @@ class VmService:
             wait(self._client.disks.begin_delete(group, name), what, self._deadline)
 
         return ignore_missing(what, delete)
+
+    def set_disk_performance(self, group: str, name: str, iops: int | None, mbps: int | None) -> None:
+        """PATCH a disk's provisioned IOPS / MB/s (Premium SSD v2, Ultra): what the VM body cannot carry."""
+        what = f"Setting the performance of disk '{name}' (iops {iops}, mbps {mbps})"
+        with azure_errors(what):
+            poller = self._client.disks.begin_update(group, name, build_disk_update(iops=iops, mbps=mbps))
+        wait(poller, what, self._deadline)
 
     def list_skus(self, location: str) -> list[Any]:
         with azure_errors(f"Listing resource SKUs in '{location}'"):

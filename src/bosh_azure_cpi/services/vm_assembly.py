@@ -99,7 +99,7 @@ class VmAssembly:
                 subnet_ids=tuple(self._network.subnet_id(n) for n in networks),
                 security_group_id=refs["security"][index],
                 application_security_group_ids=refs["asgs"][index],
-                public_ip_id=pip_id if primary else "",
+                public_ip_id=pip_id if index == request.plan.public_ip_nic else "",
                 backend_pool_ids=tuple(refs["pools"]) if primary else (),
                 nat_rule_ids=tuple(refs["nat"]) if primary else (),
                 gateway_pool_ids=tuple(refs["gateways"]) if primary else (),
@@ -116,10 +116,11 @@ class VmAssembly:
         if image.os_type != "Linux":
             raise NotSupported(f"Stemcells with os_type '{image.os_type}' are not supported by this CPI (Linux only)")
         spec = self._spec(request, cid, prepared)
-        self._ledger.add("vm", cid.resource_group_name, spec.name)
+        # The disks come with the VM: recorded first, so a rollback deletes the VM before its (then detached) disks.
         self._ledger.add("disk", cid.resource_group_name, spec.os_disk.name)
         if spec.ephemeral_disk is not None:
             self._ledger.add("disk", cid.resource_group_name, spec.ephemeral_disk.name)
+        self._ledger.add("vm", cid.resource_group_name, spec.name)
         body = build_vm_params(spec)
         try:
             self._vms.create(cid.resource_group_name, spec.name, body)
@@ -134,6 +135,9 @@ class VmAssembly:
             logger.warning("Availability set vanished (deleted concurrently as empty); recreating it once")
             self._vms.ensure_availability_set(cid.resource_group_name, request.props.availability_set, location)
             self._vms.create(cid.resource_group_name, spec.name, body)
+        ephemeral = spec.ephemeral_disk
+        if ephemeral is not None and (ephemeral.iops is not None or ephemeral.mbps is not None):
+            self._vms.set_disk_performance(cid.resource_group_name, ephemeral.name, ephemeral.iops, ephemeral.mbps)
 
     def _spec(self, request: VmRequest, cid: VmCid, prepared: Prepared) -> VmSpec:
         props, azure, name, image = request.props, self._azure, request.agent_id, prepared.image
@@ -147,6 +151,7 @@ class VmAssembly:
             env=request.env,
             agent_config=self._agent_config(),
             ephemeral_lun=None if ephemeral is None else ephemeral.lun,
+            aliases=request.plan.aliases(),
         )
         identity = props.managed_identity or azure.default_managed_identity
         return VmSpec(

@@ -28,6 +28,7 @@ from bosh_azure_cpi.services.vm import VmService
 from bosh_azure_cpi.services.vm_assembly import Prepared, VmAssembly
 
 logger = logging.getLogger(__name__)
+CLEANUP_GRACE_S = 600
 
 
 @dataclass
@@ -95,7 +96,10 @@ class VmCreator:
         if self._config.azure.keep_failed_vms:
             logger.error("Creating VM '%s' failed; keeping %s (keep_failed_vms)", request.agent_id, ledger.describe())
         else:
-            VmAssembly(self._vms, self._network, self._config, ledger).rollback()
+            grace = Deadline(CLEANUP_GRACE_S)  # the call's own deadline may be what failed
+            VmAssembly(
+                self._vms.with_deadline(grace), self._network.with_deadline(grace), self._config, ledger
+            ).rollback()
         if not isinstance(exc, Exception):
             raise exc
         retry = exc.ok_to_retry if isinstance(exc, CpiError) else False

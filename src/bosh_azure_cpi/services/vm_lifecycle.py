@@ -45,10 +45,9 @@ class VmLifecycle:
         vm = self._vms.find(group, name)
         if vm is None:
             logger.info("VM %s is already gone; removing leftovers", cid)
-            nics = [(group, str(nic.name)) for nic in self._network.nics_named(group, f"{name}-")]
-            set_name = next(
-                (n.tags.get("availability_set", "") for n in self._network.nics_named(group, f"{name}-") if n.tags), ""
-            )
+            found = self._network.nics_named(group, f"{name}-")
+            nics = [(group, str(nic.name)) for nic in found]
+            set_name = next((n.tags["availability_set"] for n in found if (n.tags or {}).get("availability_set")), "")
             leftovers = _Leftovers(
                 nics=nics, disks=[_os_disk(name), _os_disk(name) + EPHEMERAL_SUFFIX], set_name=set_name
             )
@@ -88,7 +87,7 @@ class VmLifecycle:
                 or str(
                     DiskCid(
                         disk_name=name,
-                        caching=str(disk.caching or "None"),
+                        caching=_value(disk.caching) or "None",
                         resource_group_name=group_of(disk_id) or cid.resource_group_name,
                     )
                 )
@@ -111,7 +110,7 @@ class VmLifecycle:
         for nic_group, nic in leftovers.nics:
             self._network.delete_nic(nic_group, nic)
         public_ip = self._network.find_public_ip(group, name)
-        if public_ip is not None and (public_ip.tags or {}).get("user-agent") == "bosh":
+        if public_ip is not None and _created_by_a_cpi(public_ip):
             self._network.delete_public_ip(group, name)
         for disk in leftovers.disks:
             self._vms.delete_disk(group, disk)
@@ -162,8 +161,22 @@ def _leftovers(vm: Any, group: str, name: str) -> _Leftovers:
     return _Leftovers(nics=nics, disks=disks, set_name=set_name)
 
 
+def _created_by_a_cpi(public_ip: Any) -> bool:
+    """The public IP named after the VM is the CPI's (``assign_dynamic_public_ip``): this CPI tags it
+    ``user-agent: bosh``; the Ruby CPI created it untagged, so an untagged one no longer attached is deleted too."""
+    tags = public_ip.tags or {}
+    if tags.get("user-agent") == "bosh":
+        return True
+    return not tags and not (public_ip.properties and public_ip.properties.ip_configuration)
+
+
 def _os_disk(vm_name: str) -> str:
     return f"{OS_DISK_PREFIX}{vm_name}"
+
+
+def _value(field: Any) -> str:
+    """An SDK enum field as its wire string (``str()`` of ``CachingTypes.READ_ONLY`` is not ``ReadOnly``)."""
+    return str(getattr(field, "value", field) or "")
 
 
 def _state(vm: Any) -> str:
