@@ -39,6 +39,17 @@ from bosh_azure_cpi.services.stemcell_store import StemcellStore
 
 logger = logging.getLogger(__name__)
 CID_TAG_VALUE = "stemcell_reference"
+MAX_TAGS = 50  # Azure's limit of tags per resource
+
+
+def with_cid_tag(tags: dict[str, str], cid: StemcellCid) -> dict[str, str]:
+    """Add the per-stemcell tag that ``create_vm`` searches by, while Azure's 50-tag limit allows; without it the
+    version is still found through the stemcell blob's metadata (one more lookup), and the reference is kept in
+    ``stemcell_references`` either way."""
+    if len(tags) + 1 > MAX_TAGS:
+        logger.info("Image version has %d tags; %s is referenced without its own tag", len(tags), cid)
+        return tags
+    return {**tags, cid.name: CID_TAG_VALUE}
 TAG_WRITE_ATTEMPTS = 5
 
 
@@ -121,7 +132,7 @@ class GalleryStemcells:
             self._add_reference(cid, existing)
             return
         self._gallery.ensure_definition(props, self._config.location)
-        tags = tag_safe({**write_references(metadata, [cid.name]), cid.name: CID_TAG_VALUE})
+        tags = tag_safe(with_cid_tag(write_references(metadata, [cid.name]), cid))
         regions = [self._config.location, *self._settings.target_regions]
         body = build_image_version_params(upload.blob, tags, self._settings, regions)
         try:
@@ -155,7 +166,7 @@ class GalleryStemcells:
     def _add_reference(self, cid: StemcellCid, image: GalleryVersion) -> None:
         def add(tags: dict[str, str]) -> dict[str, str]:
             refs = read_references(tags)
-            return {**write_references(tags, [*refs, cid.name]), cid.name: CID_TAG_VALUE}
+            return with_cid_tag(write_references(tags, [*refs, cid.name]), cid)
 
         self._write_tags(image, add, lambda tags: cid.name in read_references(tags))
         logger.info("Stemcell %s now references image version %s/%s", cid, image.definition, image.name)
@@ -230,7 +241,7 @@ class GalleryStemcells:
             existing = self._gallery.find_version(definition, version, replication=True)
             if existing is None:
                 self._gallery.ensure_definition(props, self._config.location)
-                tags = tag_safe({**write_references(metadata, [cid.name]), cid.name: CID_TAG_VALUE})
+                tags = tag_safe(with_cid_tag(write_references(metadata, [cid.name]), cid))
                 regions = list(dict.fromkeys([self._config.location, region, *self._settings.target_regions]))
                 body = build_image_version_params(upload.blob, tags, self._settings, regions)
                 return self._gallery.create_version(definition, version, body)

@@ -35,12 +35,13 @@ class ManagedImageStemcells:
 
     def create(self, image_path: str, props: StemcellProps, extra_tags: dict[str, str]) -> StemcellCid:
         cid = StemcellCid.new()
+        location = self._location()  # before uploading gigabytes
         self._store.ensure_account()
         self._store.delete_abandoned_uploads()
         upload = self._store.upload(cid, image_path, encode_metadata(props.raw))
         try:
             metadata = {**encode_metadata(props.raw), **extra_tags, SHA_TAG: upload.sha256}
-            self._build(cid, props, metadata, self._location())
+            self._build(cid, props, metadata, location)
         except BaseException:
             self._store.delete(cid)
             raise

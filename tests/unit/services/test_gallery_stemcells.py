@@ -461,3 +461,13 @@ def _gallery_metadata() -> dict[str, str]:
         "compute_gallery_image_definition": DEF,
         "image_sha256": SHA,
     }
+
+
+def test_the_per_stemcell_tag_is_skipped_at_azures_tag_limit():
+    from bosh_azure_cpi.models.cids import StemcellCid
+    from bosh_azure_cpi.services.gallery_stemcells import with_cid_tag
+
+    cid = StemcellCid.parse("bosh-stemcell-0b9a1f3e-5c1d-4d8e-a2b7-6f0e8d9c1b22")
+    assert with_cid_tag({"a": "1"}, cid) == {"a": "1", cid.name: "stemcell_reference"}
+    full = {f"k{i}": "v" for i in range(50)}
+    assert with_cid_tag(full, cid) == full
