@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from arm_emulator import AppRegistration, ArmEmulator, EmulatorOptions
 from arm_emulator.blobs import AZURITE_ACCOUNT, AZURITE_KEY, BLOB_API_VERSION
 from arm_emulator.storage_proxy import StorageFaultProxy
+from tests.peers_seed import seed_gallery, seed_network, seed_resource_group, seed_storage_account
 
 ROOT = Path(__file__).resolve().parent.parent
 AZURITE_BIN = ROOT / "tools" / "node" / "node_modules" / ".bin" / "azurite-blob"
@@ -165,35 +166,15 @@ def blob_service(peers: Peers, account: str = STORAGE_ACCOUNT, key: str = STORAG
     return BlobServiceClient(peers.account_url(account), credential=credential, api_version=BLOB_API_VERSION)
 
 
-# ---- seeding --------------------------------------------------------------------------------------------
+# ---- seeding (the seeders live in tests/peers_seed.py) ---------------------------------------------------
 
-
-def seed_resource_group(peers: Peers) -> None:
-    path = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{RESOURCE_GROUP}"
-    peers.emulator.seed(path, {"location": LOCATION}, "2021-04-01")
-
-
-def seed_storage_account(peers: Peers) -> None:
-    from azure.mgmt.storage import StorageManagementClient
-
-    with StorageManagementClient(credential(peers), SUBSCRIPTION_ID, **mgmt_kwargs(peers)) as client:
-        body = {"location": LOCATION, "sku": {"name": "Standard_LRS"}, "kind": "StorageV2"}
-        client.storage_accounts.begin_create(RESOURCE_GROUP, STORAGE_ACCOUNT, body).result()
-    with blob_service(peers) as service:
-        for name in CONTAINERS:
-            service.create_container(name)
-
-
-def seed_gallery(peers: Peers) -> None:
-    from azure.mgmt.compute import ComputeManagementClient
-
-    with ComputeManagementClient(credential(peers), SUBSCRIPTION_ID, **mgmt_kwargs(peers)) as client:
-        client.galleries.begin_create_or_update(RESOURCE_GROUP, GALLERY, {"location": LOCATION}).result()
-
-
-# Seeders run in order by running_peers(). Microsoft.Network seeding (virtual network, subnet, NSG …) is to
-# be added here once the emulator serves Microsoft.Network.
-DEFAULT_SEEDERS: tuple[Callable[[Peers], None], ...] = (seed_resource_group, seed_storage_account, seed_gallery)
+# Seeders run in order by running_peers(): resource group, storage account (+ containers), gallery, network.
+DEFAULT_SEEDERS: tuple[Callable[[Peers], None], ...] = (
+    seed_resource_group,
+    seed_storage_account,
+    seed_gallery,
+    seed_network,
+)
 
 
 @contextlib.contextmanager
@@ -233,9 +214,12 @@ def not_recorded(emulator: ArmEmulator) -> Iterator[None]:
         emulator.set_traffic_dir(directory)
 
 
-def session_traffic_dir(config: object, directory: Path = ROOT / ".traffic") -> Path:
-    """``.traffic/``, emptied once per pytest session (``config`` is pytest's config object), so the
-    emulator and integration suites record into one directory that ``tools.validate_traffic`` checks."""
+def session_traffic_dir(config: object, directory: Path | None = None) -> Path:
+    """``.traffic/`` (or ``$ARM_TRAFFIC_DIR``), emptied once per pytest session (``config`` is pytest's config
+    object), so the emulator and integration suites record into one directory that ``tools.validate_traffic``
+    checks (``--traffic-dir`` for another directory)."""
+    if directory is None:
+        directory = Path(os.environ.get("ARM_TRAFFIC_DIR") or ROOT / ".traffic")
     marker = "_bosh_azure_cpi_traffic_reset"
     if not getattr(config, marker, False):
         directory.mkdir(parents=True, exist_ok=True)

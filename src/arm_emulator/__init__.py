@@ -15,6 +15,7 @@ from arm_emulator.faults import (
     Respond,
     SlowOperation,
     StuckOperation,
+    capacity,
     server_error,
     throttle,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "Respond",
     "SlowOperation",
     "StuckOperation",
+    "capacity",
     "server_error",
     "throttle",
 ]

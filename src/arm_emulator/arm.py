@@ -94,7 +94,11 @@ class ArmService:
         if op is None:
             raise ArmError(404, "NotFound", f"The operation '{op_id}' was not found.")
         retry = self.ctx.knobs.retry_after
-        monitor = request.query.get("monitor", "").lower() == "true" or path.kind is PathKind.SUBSCRIPTION_OPERATION
+        monitor = (
+            request.query.get("monitor", "").lower() == "true"
+            or path.kind is PathKind.SUBSCRIPTION_OPERATION
+            or path.types[-1].lower() in self.ctx.registry.monitor_segments()
+        )
         return lro.monitor_reply(op, request.base_url, retry) if monitor else lro.status_reply(op, retry)
 
     # ---- generic listing ---------------------------------------------------------------------------------
@@ -126,7 +130,7 @@ class ArmService:
         if not self.ctx.registry.knows_namespace(path.namespace):
             raise ArmError(400, "InvalidResourceNamespace", f"The resource namespace '{path.namespace}' is invalid.")
         if request.method == "POST" and path.is_collection:
-            return self._post(path, request, api_version)
+            return self._post(path, request, api_version, fault)
         rtype = self._type(path, path.types, api_version)
         _check_api_version(api_version, rtype.api_versions, "/".join(rtype.segments), self._location_hint(path))
         canonical = path.with_types(rtype.segments, rtype.namespace)
@@ -136,6 +140,14 @@ class ArmService:
         self, path: ArmPath, rtype: ResourceType, request: Request, fault: faults.OperationFault | None
     ) -> Reply:
         method = request.method
+        if rtype.virtual:
+            if method != "GET" or not (path.is_collection or path.is_instance):
+                raise ArmError(
+                    405, "MethodNotAllowed", f"The requested resource does not support http method '{method}'."
+                )
+            if path.is_collection:
+                return rtype.virtual_list(self.ctx, path, request)
+            return rtype.virtual_get(self.ctx, path, request)
         if path.is_collection and method == "GET":
             return self.resources.list(path, rtype, request)
         if not path.is_instance:
@@ -151,7 +163,7 @@ class ArmService:
             raise ArmError(405, "MethodNotAllowed", f"The requested resource does not support http method '{method}'.")
         return handlers[method]()
 
-    def _post(self, path: ArmPath, request: Request, api_version: str) -> Reply:
+    def _post(self, path: ArmPath, request: Request, api_version: str, fault: faults.OperationFault | None) -> Reply:
         action = path.types[-1].lower()
         if len(path.types) == 1:
             rtype = self.ctx.registry.provider_action(path.namespace or "", action)
@@ -170,7 +182,7 @@ class ArmService:
         record = self.ctx.store.get(canonical.resource_id())
         if record is None:
             raise not_found(canonical)
-        return rtype.post(self.ctx, record, action, request)
+        return rtype.post(self.ctx, record, action, request, fault)
 
     def _type(self, path: ArmPath, types: tuple[str, ...], api_version: str) -> ResourceType:
         rtype = self.ctx.registry.get(ids.type_key(path.namespace or "", types))

@@ -38,10 +38,12 @@ class BlobRef:
 @dataclass(frozen=True, slots=True)
 class VhdCheck:
     """Result of probing a VHD blob: ``problem`` is None when Compute would accept it; ``virtual_size``
-    is the disk size in bytes from the footer (None when not probed)."""
+    is the disk size in bytes from the footer (None when not probed); ``kind`` classifies the problem:
+    ``missing``, ``not_page_blob``, ``not_vhd`` or ``unreachable``."""
 
     problem: str | None
     virtual_size: int | None = None
+    kind: str = ""
 
 
 def parse_blob_url(uri: str) -> BlobRef | None:
@@ -102,17 +104,18 @@ class StorageBackend:
             with client:
                 props = client.get_blob_properties()
                 if props.blob_type != "PageBlob":
-                    return VhdCheck(f"The blob {uri} is not a page blob. Only page blobs are supported.")
+                    text = f"The blob {uri} is not a page blob. Only page blobs are supported."
+                    return VhdCheck(text, kind="not_page_blob")
                 size = int(props.size)
                 if size < FOOTER_SIZE:
-                    return VhdCheck(_bad_cookie(ref, uri))
+                    return VhdCheck(_bad_cookie(ref, uri), kind="not_vhd")
                 footer = client.download_blob(offset=size - FOOTER_SIZE, length=FOOTER_SIZE).readall()
         except ResourceNotFoundError:
-            return VhdCheck(f"Source blob {uri} was not found. Please make sure the source exists.")
+            return VhdCheck(f"Source blob {uri} was not found. Please make sure the source exists.", kind="missing")
         except AzureError as exc:
-            return VhdCheck(f"Source blob {uri} could not be accessed: {type(exc).__name__}.")
+            return VhdCheck(f"Source blob {uri} could not be accessed: {type(exc).__name__}.", kind="unreachable")
         problem = _footer_problem(ref, uri, footer, size)
-        return VhdCheck(problem, None if problem else size - FOOTER_SIZE)
+        return VhdCheck(problem, None if problem else size - FOOTER_SIZE, "not_vhd" if problem else "")
 
 
 def _bad_cookie(ref: BlobRef, uri: str) -> str:

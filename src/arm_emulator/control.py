@@ -15,7 +15,8 @@
 Fault rule JSON: ``{"method": "PUT", "path": "regex", "query": {"comp": "page"}, "times": 1, "every": 1,
 "after": 0, "action": {"kind": "respond", "status": 503, "code": "ServerBusy"}}``; action kinds:
 ``respond``, ``throttle`` (``retry_after``), ``reset`` (``mid_response``), ``fail_operation`` (``code``),
-``slow_operation`` (``polls``), ``stuck_operation``.
+``slow_operation`` (``polls``), ``stuck_operation``, ``capacity`` (``code``: ``AllocationFailed``,
+``ZonalAllocationFailed``, ``OverconstrainedAllocationRequest``, ``SkuNotAvailable``, ``QuotaExceeded``).
 """
 
 from __future__ import annotations

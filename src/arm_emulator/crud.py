@@ -9,10 +9,9 @@ name casing, ``provisioningState`` (``Creating``/``Updating``/``Deleting`` while
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import Any
 
-from arm_emulator import faults, lro, regions
+from arm_emulator import faults, lro, operations, regions
 from arm_emulator.ids import ArmPath, resource_group_id
 from arm_emulator.listing import page
 from arm_emulator.store import Record
@@ -23,9 +22,9 @@ from arm_emulator.wire import ArmError, Reply, Request
 class ResourceOperations:
     """The generic operations; every method runs under the emulator lock."""
 
-    def __init__(self, ctx: Ctx, operations: lro.OperationBook) -> None:
+    def __init__(self, ctx: Ctx, book: lro.OperationBook) -> None:
         self.ctx = ctx
-        self.operations = operations
+        self.operations = book
 
     # ---- scope checks ---------------------------------------------------------------------------------
 
@@ -99,7 +98,8 @@ class ResourceOperations:
         if rtype.tracked:
             self._check_location(rtype, body, existing)
         check_tags(body)
-        write = Write(path=path, body=body, existing=existing, method="PUT", query=request.query)
+        rid = existing.id if existing is not None else self._canonical_id(path)
+        write = Write(path=path, body=body, existing=existing, method="PUT", query=request.query, resource_id=rid)
         return self._apply(rtype, write, request, fault)
 
     def patch(self, path: ArmPath, rtype: ResourceType, request: Request, fault: faults.OperationFault | None) -> Reply:
@@ -110,7 +110,9 @@ class ResourceOperations:
         check_tags(patch)
         patch.pop("location", None)
         merged = rtype.merge_patch(existing.snapshot(), patch)
-        write = Write(path=path, body=merged, existing=existing, method="PATCH", query=request.query)
+        write = Write(
+            path=path, body=merged, existing=existing, method="PATCH", query=request.query, resource_id=existing.id
+        )
         return self._apply(rtype, write, request, fault)
 
     def delete(
@@ -125,12 +127,13 @@ class ResourceOperations:
         rtype.check_delete(self.ctx, record)
         style = rtype.lro
         if style is None or not style.lro_on_delete:
+            rtype.on_deleted(self.ctx, record)
             self.ctx.store.remove_tree(record.id)
             return Reply(status=200)
         if "properties" in record.body:
             record.properties()["provisioningState"] = "Deleting"
-        op = self._start(rtype, record, request, "DELETE", fault)
-        return Reply(status=202, headers=lro_headers(style, op, request.base_url, "DELETE", self.ctx))
+        call = operations.Call(request, "DELETE", fault)
+        return operations.accepted(self.ctx, rtype, operations.start(self.ctx, rtype, record, call), call)
 
     def _apply(self, rtype: ResourceType, write: Write, request: Request, fault: faults.OperationFault | None) -> Reply:
         rtype.validate(self.ctx, write)
@@ -138,23 +141,26 @@ class ResourceOperations:
         is_new = write.existing is None
         style = rtype.lro
         long_running = style is not None and (style.lro_on_create if is_new else style.lro_on_update)
-        if "properties" in record.body:
-            state = ("Creating" if is_new else "Updating") if long_running else "Succeeded"
+        if "properties" in record.body and rtype.provisioning_state:
+            state = (rtype.creating_state if is_new else "Updating") if long_running else "Succeeded"
             record.properties()["provisioningState"] = state
         self.ctx.store.put(record)
-        status = 201 if is_new and write.method == "PUT" else 200
+        rtype.on_written(self.ctx, record, write)
         if style is None or not long_running:
+            status = rtype.sync_create_status if is_new and write.method == "PUT" else 200
             return Reply(status=status, body=rtype.render(self.ctx, record, {}), headers=etag_header(rtype, record))
-        op = self._start(rtype, record, request, write.method, fault)
-        headers = {**lro_headers(style, op, request.base_url, write.method, self.ctx), **etag_header(rtype, record)}
+        op = operations.start(self.ctx, rtype, record, operations.Call(request, write.method, fault))
+        headers = operations.headers(style, op, request.base_url, write.method, self.ctx)
+        headers.update(etag_header(rtype, record))
         if is_new and not style.create_body:
             return Reply(status=style.create_status, headers=headers)
-        return Reply(status=status, body=rtype.render(self.ctx, record, {}), headers=headers)
+        status = style.write_status or (style.create_status if is_new and write.method == "PUT" else 200)
+        return Reply(status=status, body=rtype.initial_body(self.ctx, record, write), headers=headers)
 
     def _materialize(self, rtype: ResourceType, write: Write) -> Record:
         """The record to store: ids and common fields from the core, the rest from the type."""
         existing, path = write.existing, write.path
-        rid = existing.id if existing is not None else self._canonical_id(path)
+        rid = write.resource_id
         body: dict[str, Any] = {"name": rid.rsplit("/", 1)[-1], "id": rid, "type": rtype.type_name}
         if rtype.tracked:
             body["location"] = existing.body["location"] if existing is not None else write.location
@@ -207,62 +213,6 @@ class ResourceOperations:
             if regions.normalize(old) != regions.normalize(location):
                 raise rtype.location_conflict(existing, location)
 
-    # ---- long-running operations -----------------------------------------------------------------------
-
-    def _start(
-        self,
-        rtype: ResourceType,
-        record: Record,
-        request: Request,
-        method: str,
-        fault: faults.OperationFault | None,
-    ) -> lro.Operation:
-        assert rtype.lro is not None
-        polls: int | None = rtype.polls(self.ctx, record, method)
-        failure = None
-        if isinstance(fault, faults.SlowOperation):
-            polls = fault.polls
-        elif isinstance(fault, faults.StuckOperation):
-            polls = None
-        elif isinstance(fault, faults.FailOperation):
-            failure = lro.PlannedFailure(fault.code, fault.message, fault.http_status)
-        op_id = lro.new_operation_id()
-        location = str(record.body.get("location", "global"))
-        op = lro.Operation(
-            id=op_id,
-            url_path=lro.operation_path(record.subscription, rtype.lro, location, op_id),
-            api_version=request.query.get("api-version", ""),
-            resource_id=record.id,
-            polls_needed=polls,
-            failure=failure,
-            on_done=self._on_done(rtype, record.id, method),
-            final_reply=self._final_reply(rtype, record.id),
-        )
-        record.meta["operation"] = op_id
-        rtype.on_operation_started(self.ctx, record, op, method)
-        return self.operations.start(op)
-
-    def _on_done(self, rtype: ResourceType, resource_id: str, method: str) -> Callable[[lro.Operation], None]:
-        def done(op: lro.Operation) -> None:
-            record = self.ctx.store.get(resource_id)
-            if record is None or record.meta.get("operation") != op.id:
-                return
-            if method == "DELETE" and op.status == lro.SUCCEEDED:
-                self.ctx.store.remove_tree(record.id)
-            else:
-                rtype.on_operation_done(self.ctx, record, op)
-
-        return done
-
-    def _final_reply(self, rtype: ResourceType, resource_id: str) -> Callable[[], Reply]:
-        def final() -> Reply:
-            record = self.ctx.store.get(resource_id)
-            if record is None:
-                return Reply(status=200)
-            return Reply(status=200, body=rtype.render(self.ctx, record, {}))
-
-        return final
-
 
 def not_found(path: ArmPath) -> ArmError:
     if path.is_resource_group:
@@ -311,12 +261,3 @@ def check_preconditions(rtype: ResourceType, existing: Record | None, request: R
         failed = f"If-None-Match = {if_none}"
     if failed is not None:
         raise ArmError(412, "PreconditionFailed", f"The specified precondition '{failed}' failed.")
-
-
-def lro_headers(style: lro.LroStyle, op: lro.Operation, base_url: str, method: str, ctx: Ctx) -> dict[str, str]:
-    headers = {"Retry-After": str(ctx.knobs.retry_after)}
-    if style.async_header:
-        headers["Azure-AsyncOperation"] = lro.async_url(base_url, op)
-    if not style.async_header or (method == "DELETE" and style.location_on_delete):
-        headers["Location"] = lro.monitor_url(base_url, op)
-    return headers

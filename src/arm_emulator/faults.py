@@ -9,6 +9,11 @@ Actions:
 * :class:`FailOperation`, :class:`SlowOperation`, :class:`StuckOperation` — handle the request normally
   but make the long-running operation it starts end ``Failed``, take N polls, or never end.
 
+Capacity errors with the service's codes and messages (:func:`capacity`): ``AllocationFailed``,
+``ZonalAllocationFailed`` and ``OverconstrainedAllocationRequest`` fail the VM operation (the VM ends
+``Failed``, as Azure reports allocation failures through the operation); ``SkuNotAvailable`` and
+``QuotaExceeded`` (409 ``OperationNotAllowed`` with the quota message) answer the PUT itself.
+
 A rule fires on matching requests number ``after+1``, ``after+1+every``, … and at most ``times`` times
 (``None`` = unlimited). Rules are checked in insertion order; the first that fires wins.
 """
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from arm_emulator.wire import ArmError, Reply
@@ -70,6 +75,58 @@ def throttle(retry_after: int = 1, code: str = "SubscriptionRequestsThrottled") 
 
 def server_error(status: int = 500, code: str = "InternalServerError") -> Respond:
     return Respond(status, code, "Encountered internal server error. Diagnostic information: injected fault.")
+
+
+_ALLOCATION_GUIDANCE = "Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance"
+
+
+def capacity(
+    kind: str, *, family: str = "standardDSv5Family", location: str = "eastus", size: str = "Standard_D2s_v5"
+) -> FaultAction:
+    """A capacity error as Azure returns it; ``kind`` is ``AllocationFailed``, ``ZonalAllocationFailed``,
+    ``OverconstrainedAllocationRequest``, ``SkuNotAvailable`` or ``QuotaExceeded``."""
+    if kind == "AllocationFailed":
+        return FailOperation(
+            kind,
+            "Allocation failed. We do not have sufficient capacity for the requested VM size in this region. "
+            + _ALLOCATION_GUIDANCE,
+            200,
+        )
+    if kind == "ZonalAllocationFailed":
+        return FailOperation(
+            kind,
+            "Allocation failed. We do not have sufficient capacity for the requested VM size in this zone. "
+            + _ALLOCATION_GUIDANCE,
+            200,
+        )
+    if kind == "OverconstrainedAllocationRequest":
+        return FailOperation(
+            kind,
+            "Allocation failed. VM(s) with the following constraints cannot be allocated, because the condition is "
+            "too restrictive. Please remove some constraints and try again. Constraints applied are:\n  - "
+            "Networking Constraints (such as Accelerated Networking or IPv6)\n  - VM Size\n",
+            200,
+        )
+    if kind == "SkuNotAvailable":
+        return Respond(
+            409,
+            kind,
+            f"The requested VM size for resource 'Following SKUs have failed for Capacity Restrictions: "
+            f"{size}' is currently not available in location '{location}'. Please try another size or deploy "
+            "to a different location or zones. See https://aka.ms/azureskunotavailable for details.",
+        )
+    if kind == "QuotaExceeded":
+        return Respond(
+            409,
+            "OperationNotAllowed",
+            f"Operation could not be completed as it results in exceeding approved {family} Cores quota. Additional "
+            f"details - Deployment Model: Resource Manager, Location: {location}, Current Limit: 10, Current Usage: "
+            "10, Additional Required: 2, (Minimum) New Limit Required: 12. Setup Alerts when Quota reaches threshold. "
+            "Learn more at https://aka.ms/quotamonitoringalerting . Submit a request for Quota increase at "
+            "https://aka.ms/ProdportalCRP/#blade/Microsoft_Azure_Capacity/UsageAndQuota.ReactView/Parameters/ by "
+            "specifying parameters listed in the 'Details' section for deployment to succeed.",
+        )
+    raise ValueError(f"unknown capacity error {kind!r}")
 
 
 @dataclass(slots=True)
@@ -140,25 +197,33 @@ class FaultInjector:
         return chosen
 
 
+def _respond_from_json(spec: Mapping[str, object]) -> FaultAction:
+    retry = spec.get("retry_after")
+    return Respond(
+        int(str(spec["status"])),
+        str(spec.get("code", "InjectedFault")),
+        str(spec.get("message", "Injected fault.")),
+        int(str(retry)) if retry is not None else None,
+    )
+
+
+_FROM_JSON: dict[str, Callable[[Mapping[str, object]], FaultAction]] = {
+    "respond": _respond_from_json,
+    "throttle": lambda spec: throttle(int(str(spec.get("retry_after", 1)))),
+    "reset": lambda spec: Reset(mid_response=bool(spec.get("mid_response", False))),
+    "fail_operation": lambda spec: FailOperation(
+        str(spec["code"]), str(spec.get("message", "Injected operation failure."))
+    ),
+    "slow_operation": lambda spec: SlowOperation(int(str(spec["polls"]))),
+    "stuck_operation": lambda spec: StuckOperation(),
+    "capacity": lambda spec: capacity(str(spec["code"]), location=str(spec.get("location", "eastus"))),
+}
+
+
 def action_from_json(spec: Mapping[str, object]) -> FaultAction:
     """Build an action from the control endpoint's JSON: ``{"kind": "respond"|"reset"|…, …}``."""
     kind = str(spec.get("kind", ""))
-    if kind == "respond":
-        retry = spec.get("retry_after")
-        return Respond(
-            int(str(spec["status"])),
-            str(spec.get("code", "InjectedFault")),
-            str(spec.get("message", "Injected fault.")),
-            int(str(retry)) if retry is not None else None,
-        )
-    if kind == "throttle":
-        return throttle(int(str(spec.get("retry_after", 1))))
-    if kind == "reset":
-        return Reset(mid_response=bool(spec.get("mid_response", False)))
-    if kind == "fail_operation":
-        return FailOperation(str(spec["code"]), str(spec.get("message", "Injected operation failure.")))
-    if kind == "slow_operation":
-        return SlowOperation(int(str(spec["polls"])))
-    if kind == "stuck_operation":
-        return StuckOperation()
-    raise ValueError(f"unknown fault kind {kind!r}")
+    builder = _FROM_JSON.get(kind)
+    if builder is None:
+        raise ValueError(f"unknown fault kind {kind!r}")
+    return builder(spec)

@@ -11,6 +11,8 @@ URL shapes (built from the request's scheme + Host):
   with ``segment`` ``capsOperations`` (galleries), ``operations`` (VMs), ``DiskOperations`` (disks);
   the ``Location`` monitor URL adds ``monitor=true``.
 * Storage: ``/subscriptions/S/providers/Microsoft.Storage/locations/L/asyncoperations/<id>?monitor=true…``
+* Network: ``…/providers/Microsoft.Network/locations/L/operations/<id>`` (``Azure-AsyncOperation``) and
+  ``…/locations/L/operationResults/<id>`` (``Location``).
 * Resource groups: ``/subscriptions/S/operationresults/<id>?api-version=V``.
 """
 
@@ -44,9 +46,13 @@ class LroStyle:
 
     ``segment`` is the path segment under ``providers/<namespace>/locations/<loc>/``; ``async_header``
     says whether ``Azure-AsyncOperation`` is sent (Compute) or only ``Location`` (Storage);
-    ``location_on_delete`` adds a ``Location`` monitor URL to DELETE answers (Compute does).
+    ``location_on_delete`` adds a ``Location`` monitor URL to DELETE answers (Compute does);
+    ``location_on_write`` adds it to PUT/PATCH answers too (DiskRP); ``monitor_segment`` puts the
+    ``Location`` URL under another segment (Network: ``operationResults``) instead of ``?monitor=true``.
     ``create_status``/``create_body``: a new resource is answered 201 with the body (Compute) or 202
-    without one (Storage); ``lro_on_create``/``lro_on_update``/``lro_on_delete``: which writes are
+    without one (Storage); ``write_status`` overrides the status of every long-running write (DiskRP:
+    202); ``output_in_status``: a succeeded status document carries ``properties.output`` (the resource,
+    as DiskRP reports it); ``lro_on_create``/``lro_on_update``/``lro_on_delete``: which writes are
     long-running (resource groups: only deletion).
     """
 
@@ -59,6 +65,10 @@ class LroStyle:
     lro_on_create: bool = True
     lro_on_update: bool = True
     lro_on_delete: bool = True
+    location_on_write: bool = False
+    monitor_segment: str | None = None
+    write_status: int | None = None
+    output_in_status: bool = False
 
 
 @dataclass(slots=True)
@@ -73,6 +83,8 @@ class Operation:
     failure: PlannedFailure | None = None
     on_done: Callable[[Operation], None] | None = None
     final_reply: Callable[[], Reply] | None = None
+    output: Callable[[], Any] | None = None
+    monitor_path: str = ""
     polls_seen: int = 0
     status: str = IN_PROGRESS
     started: datetime = field(default_factory=utc_now)
@@ -89,6 +101,10 @@ class Operation:
             doc["endTime"] = iso_time(self.ended)
         if self.status == FAILED and self.failure is not None:
             doc["error"] = {"code": self.failure.code, "message": self.failure.message}
+        if self.status == SUCCEEDED and self.output is not None:
+            output = self.output()
+            if output is not None:
+                doc["properties"] = {"output": output}
         return doc
 
 
@@ -141,13 +157,14 @@ def new_operation_id() -> str:
     return str(uuid.uuid4())
 
 
-def operation_path(subscription: str, style: LroStyle, location: str, op_id: str) -> str:
+def operation_path(subscription: str, style: LroStyle, location: str, op_id: str, segment: str | None = None) -> str:
     """``/subscriptions/S/providers/<ns>/locations/<loc>/<segment>/<id>`` (location normalised), or
     ``/subscriptions/S/operationresults/<id>`` for Microsoft.Resources (resource group deletion)."""
     if style.namespace.lower() == "microsoft.resources":
         return f"/subscriptions/{subscription}/operationresults/{op_id}"
     loc = location.replace(" ", "").lower()
-    return f"/subscriptions/{subscription}/providers/{style.namespace}/locations/{loc}/{style.segment}/{op_id}"
+    seg = segment or style.segment
+    return f"/subscriptions/{subscription}/providers/{style.namespace}/locations/{loc}/{seg}/{op_id}"
 
 
 def async_url(base_url: str, op: Operation) -> str:
@@ -155,6 +172,9 @@ def async_url(base_url: str, op: Operation) -> str:
 
 
 def monitor_url(base_url: str, op: Operation) -> str:
+    """The ``Location`` URL: the monitor segment's URL when the style has one, else ``?monitor=true``."""
+    if op.monitor_path:
+        return f"{base_url}{op.monitor_path}?api-version={op.api_version}"
     return f"{base_url}{op.url_path}?monitor=true&api-version={op.api_version}"
 
 

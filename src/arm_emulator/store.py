@@ -12,6 +12,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from arm_emulator.ids import parse_resource_id
+
 
 @dataclass(slots=True)
 class Record:
@@ -30,6 +32,21 @@ class Record:
     meta: dict[str, Any] = field(default_factory=dict)
     etag: int = 1
     seq: int = 0
+
+    @classmethod
+    def create(cls, resource_id: str, body: dict[str, Any]) -> Record:
+        """A new record for a top-level or nested resource id (type key, scope and parent from the id)."""
+        path = parse_resource_id(resource_id)
+        assert path is not None, resource_id
+        parent = path.parent()
+        return cls(
+            id=resource_id,
+            type_key=path.type_key,
+            body=body,
+            subscription=path.subscription,
+            resource_group=path.resource_group,
+            parent_key=parent.resource_id().lower() if parent is not None else None,
+        )
 
     @property
     def key(self) -> str:

@@ -6,8 +6,11 @@ server-side properties, render GET bodies, guard deletion and run custom POST ac
 (:mod:`arm_emulator.crud`) does everything common: resource-group/parent checks, JSON parsing, location
 rules, preconditions, ids, provisioningState, long-running operations, storage.
 
-Adding a type (as the next helper will for VMs, disks, NICs …): subclass, set ``type_name`` and
-``api_versions``, override what differs, and add an instance to :func:`arm_emulator.types.default_registry`.
+Adding a type: subclass, set ``type_name`` and ``api_versions``, override what differs, and add an
+instance to :func:`arm_emulator.types.default_registry`. Types whose writes change other resources (a VM
+attaches disks and NICs) do so in ``on_written``/``on_deleted``/``on_operation_done``/``post``; every
+other hook only reads the store. ``virtual`` types answer GETs from a catalog instead of the store
+(resource SKUs, platform images, VM sizes).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from arm_emulator.wire import ArmError, Reply, Request
 
 if TYPE_CHECKING:
     from arm_emulator.blobs import StorageBackend
+    from arm_emulator.faults import OperationFault
 
 SUCCEEDED, FAILED = "Succeeded", "Failed"
 
@@ -49,8 +53,8 @@ class Knobs:
 
 @dataclass(frozen=True, slots=True)
 class Ctx:
-    """What type rules may use: the store (read it, do not write it), knobs, the blob backend, the
-    registry and the operation book (read-only: to report progress)."""
+    """What type rules may use: the store (write it only from the side-effect hooks), knobs, the blob
+    backend, the registry and the operation book."""
 
     store: ResourceStore
     knobs: Knobs
@@ -64,7 +68,8 @@ class Write:
     """A PUT (or a PATCH already merged into a full body) about to be applied.
 
     ``path`` has the registry's canonical casing of namespace and types and the caller's names;
-    ``body`` is the full desired resource (request body for PUT, existing + patch for PATCH).
+    ``body`` is the full desired resource (request body for PUT, existing + patch for PATCH);
+    ``resource_id`` is the id the resource has (or will get: stored casing of its group and parent).
     """
 
     path: ArmPath
@@ -72,6 +77,7 @@ class Write:
     existing: Record | None
     method: str
     query: Mapping[str, str]
+    resource_id: str = ""
 
     @property
     def properties(self) -> dict[str, Any]:
@@ -93,6 +99,14 @@ class ResourceType:
     tracked: ClassVar[bool] = True
     actions: ClassVar[frozenset[str]] = frozenset()
     provider_actions: ClassVar[frozenset[str]] = frozenset()
+    # provisioningState while a create runs (Compute: Creating; DiskRP and Network: Updating).
+    creating_state: ClassVar[str] = "Creating"
+    # Status of a synchronous create (availability sets answer 200).
+    sync_create_status: ClassVar[int] = 201
+    # Reads come from virtual_get/virtual_list, writes are refused.
+    virtual: ClassVar[bool] = False
+    # Whether the core maintains properties.provisioningState (availability sets have none).
+    provisioning_state: ClassVar[bool] = True
 
     @property
     def namespace(self) -> str:
@@ -135,6 +149,24 @@ class ResourceType:
         """The GET body of ``record`` (``query`` carries ``$expand`` and friends)."""
         return record.snapshot()
 
+    def initial_body(self, ctx: Ctx, record: Record, write: Write) -> dict[str, Any]:
+        """The body of the answer to a write that started an operation (default: the resource)."""
+        return self.render(ctx, record, {})
+
+    def on_written(self, ctx: Ctx, record: Record, write: Write) -> None:
+        """Side effects of an accepted write on other resources (runs after the record is stored)."""
+
+    def on_deleted(self, ctx: Ctx, record: Record) -> None:
+        """Side effects of a deletion on other resources (runs just before the record is removed)."""
+
+    def virtual_get(self, ctx: Ctx, path: ArmPath, request: Request) -> Reply:
+        """GET of one item of a virtual type."""
+        raise ArmError(404, "NotFound", f"The requested path '{request.path}' was not found.")
+
+    def virtual_list(self, ctx: Ctx, path: ArmPath, request: Request) -> Reply:
+        """GET of a collection of a virtual type."""
+        raise ArmError(404, "NotFound", f"The requested path '{request.path}' was not found.")
+
     def check_delete(self, ctx: Ctx, record: Record) -> None:
         """Raise ArmError when the resource may not be deleted now."""
 
@@ -160,8 +192,11 @@ class ResourceType:
         if "properties" in record.body:
             record.properties()["provisioningState"] = FAILED if op.status == FAILED else SUCCEEDED
 
-    def post(self, ctx: Ctx, record: Record, action: str, request: Request) -> Reply:
-        """A POST action on a resource (``…/<resource>/<action>``); ``action`` is lower-cased."""
+    def post(
+        self, ctx: Ctx, record: Record, action: str, request: Request, fault: OperationFault | None = None
+    ) -> Reply:
+        """A POST action on a resource (``…/<resource>/<action>``); ``action`` is lower-cased; ``fault`` is
+        the operation fault picked for the request (actions that start operations honour it)."""
         raise ArmError(404, "NotFound", f"The action '{action}' is not supported.")
 
     def provider_post(self, ctx: Ctx, path: ArmPath, action: str, request: Request) -> Reply:
@@ -208,4 +243,9 @@ class Registry:
 
     def operation_segments(self) -> set[str]:
         """Lower-cased path segments under which operations are polled (``capsoperations`` …)."""
-        return {t.lro.segment.lower() for t in self._types.values() if t.lro is not None}
+        styles = [t.lro for t in self._types.values() if t.lro is not None]
+        return {s.segment.lower() for s in styles} | self.monitor_segments()
+
+    def monitor_segments(self) -> set[str]:
+        """Lower-cased segments of ``Location`` monitor URLs that differ from the status URLs."""
+        return {t.lro.monitor_segment.lower() for t in self._types.values() if t.lro and t.lro.monitor_segment}

@@ -19,6 +19,38 @@ GALLERY_API_VERSIONS = frozenset(
 # Gallery operations are polled under .../locations/<loc>/capsOperations/<id> (recorded traffic).
 GALLERY_LRO = LroStyle(namespace="Microsoft.Compute", segment="capsOperations")
 
+# ComputeRP api-versions (VMs, availability sets, images, platform images) up to the SDK's 2026-04-01.
+COMPUTE_API_VERSIONS = frozenset(
+    {
+        "2017-03-30", "2017-12-01", "2018-04-01", "2018-06-01", "2018-10-01", "2019-03-01",
+        "2019-07-01", "2019-12-01", "2020-06-01", "2020-12-01", "2021-03-01", "2021-04-01",
+        "2021-07-01", "2021-11-01", "2022-03-01", "2022-08-01", "2022-11-01", "2023-03-01",
+        "2023-07-01", "2023-09-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01",
+        "2025-11-01", "2026-04-01",
+    }
+)  # fmt: skip
+# DiskRP api-versions (disks, snapshots) up to the SDK's 2026-03-02.
+DISK_API_VERSIONS = frozenset(
+    {
+        "2017-03-30", "2018-04-01", "2018-06-01", "2018-09-30", "2019-03-01", "2019-07-01",
+        "2019-11-01", "2020-05-01", "2020-06-30", "2020-09-30", "2020-12-01", "2021-04-01",
+        "2021-08-01", "2021-12-01", "2022-03-02", "2022-07-02", "2023-01-02", "2023-04-02",
+        "2023-10-02", "2024-03-02", "2025-01-02", "2026-03-02",
+    }
+)  # fmt: skip
+
+# VMs and images: PUT 201/200 + Azure-AsyncOperation, DELETE and POST actions 202 + both URLs.
+COMPUTE_LRO = LroStyle(namespace="Microsoft.Compute", segment="operations")
+# DiskRP (recorded disk create/delete, 2021): every write 202 with Azure-AsyncOperation and Location
+# (?monitor=true); the status document carries the disk as properties.output.
+DISK_LRO = LroStyle(
+    namespace="Microsoft.Compute",
+    segment="DiskOperations",
+    location_on_write=True,
+    write_status=202,
+    output_in_status=True,
+)
+
 INT32_MAX = 2**31 - 1
 
 

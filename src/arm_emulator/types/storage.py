@@ -17,6 +17,7 @@ import hashlib
 import re
 from typing import Any
 
+from arm_emulator.faults import OperationFault
 from arm_emulator.ids import ArmPath
 from arm_emulator.lro import LroStyle
 from arm_emulator.store import Record
@@ -124,9 +125,11 @@ class StorageAccounts(ResourceType):
         body["properties"]["primaryEndpoints"] = {"blob": ctx.storage.blob_endpoint(record.name)}
         return body
 
-    def post(self, ctx: Ctx, record: Record, action: str, request: Request) -> Reply:
+    def post(
+        self, ctx: Ctx, record: Record, action: str, request: Request, fault: OperationFault | None = None
+    ) -> Reply:
         if action != "listkeys":
-            return super().post(ctx, record, action, request)
+            return super().post(ctx, record, action, request, fault)
         created = record.properties().get("creationTime", iso_time(utc_now()))
         key1 = ctx.storage.key_for(record.name)
         key2 = base64.b64encode(hashlib.sha512(("key2" + record.name).encode()).digest()).decode()
