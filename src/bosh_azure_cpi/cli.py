@@ -1,34 +1,26 @@
 """Process edge: read one request from stdin, write exactly one JSON response to stdout, log to stderr.
 
-``main`` takes injectable streams and a services builder so contract tests run it in-process. While the
-action runs, anything printed to stdout (Python ``print`` or a C library writing to fd 1) is diverted to
-stderr; the response goes to the saved real stdout. The exit status is 0 even for error responses.
+``main`` takes injectable streams and a services builder so contract tests run it in-process. ``info`` is
+answered right here from the registry's action, without loading the configuration, logging or the dispatcher:
+the Director and bosh-cli call it before (bosh-cli: before every) other call, so its start-up time matters.
+Everything else goes to ``runner``. The exit status is 0 even for error responses.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
+import json
 import os
-import signal
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
-from typing import IO, Any, BinaryIO, TextIO
 
-from bosh_azure_cpi import dispatcher, logs
-from bosh_azure_cpi.config import CpiConfig, load_config
-from bosh_azure_cpi.errors import CpiError, Terminated
-from bosh_azure_cpi.models.deadline import Deadline
-from bosh_azure_cpi.protocol import Request, parse_request, render_response
-from bosh_azure_cpi.services.interfaces import Call, Services
-from bosh_azure_cpi.wiring import build_services
+from bosh_azure_cpi.protocol import SUPPORTED_API_VERSIONS, render_response
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
+if TYPE_CHECKING:
+    from typing import BinaryIO, TextIO
+
+    from bosh_azure_cpi.runner import ServicesBuilder
 
 DEFAULT_CONFIG_PATH = "/var/vcap/jobs/azure_cpi/config/cpi.json"
-logger = logging.getLogger("bosh_azure_cpi")
-
-ServicesBuilder = Callable[[CpiConfig, Deadline], Services]
 
 
 def main(
@@ -42,62 +34,35 @@ def main(
     """Handle one CPI call; returns the process exit status (always 0)."""
     args = sys.argv[1:] if argv is None else argv
     config_path = args[0] if args else _default_config_path()
-    err = stderr or sys.stderr
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)
-    with _stdout_guard(stdout, err) as response_out:
-        raw = (stdin or sys.stdin.buffer).read()
-        capture = logs.start_capture(err)
-        try:
-            response = handle(raw, config_path, capture, services_builder or build_services)
-        finally:
-            capture.uninstall()
-        response_out.write(response)
-        response_out.flush()
-    return 0
+    raw = (stdin or sys.stdin.buffer).read()
+    answer = _info_answer(raw)
+    if answer is not None:
+        out = stdout or sys.stdout.buffer
+        out.write(answer)
+        out.flush()
+        return 0
+    from bosh_azure_cpi import runner  # noqa: PLC0415 - everything but info pays for logging, config, dispatch
+
+    return runner.run(raw, config_path, stdout=stdout, stderr=stderr or sys.stderr, services_builder=services_builder)
 
 
-def handle(raw: bytes, config_path: str, capture: logs.LogCapture, services_builder: ServicesBuilder) -> bytes:
-    """Parse, dispatch and render; never raises."""
-    started = time.monotonic()
+def _info_answer(raw: bytes) -> bytes | None:
+    """The response to a well-formed ``info`` request, or None (anything else takes the full path)."""
     try:
-        request = parse_request(raw)
-    except CpiError as exc:
-        logger.error("Rejected request: %s", exc.message)
-        return render_response(None, dispatcher.error_body(exc), capture.text())
-    capture.set_request_id(request.request_id)
-    logger.info("Starting %s (api_version %d)", request.method, request.api_version)
-    result, error = dispatcher.run(request, _call_factory(request, config_path, capture, services_builder))
-    outcome = f"failed ({error.type})" if error else "succeeded"
-    logger.info("%s %s in %.2fs", request.method, outcome, time.monotonic() - started)
-    return render_response(result, error, capture.text())
+        doc = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or doc.get("method") != "info" or doc.get("arguments") != []:
+        return None
+    version = doc.get("api_version")
+    context = doc.get("context", {})
+    if (version is not None and (isinstance(version, bool) or version not in SUPPORTED_API_VERSIONS)) or not (
+        context is None or isinstance(context, dict)
+    ):
+        return None
+    from bosh_azure_cpi.actions.info import info  # noqa: PLC0415 - the registry's info action, imports nothing
 
-
-def _call_factory(
-    request: Request, config_path: str, capture: logs.LogCapture, services_builder: ServicesBuilder
-) -> Callable[[], Call]:
-    def make_call() -> Call:
-        config = load_config(config_path, request.context)
-        for secret in config.secrets():
-            logs.register_secret(secret)
-        if config.azure.debug_mode:
-            capture.set_level(logging.DEBUG)
-        deadline = Deadline(config.azure.timeout_for(request.method))
-        services = services_builder(config, deadline)
-        return Call(
-            method=request.method,
-            api_version=request.api_version,
-            config=config,
-            services=services,
-            deadline=deadline,
-        )
-
-    return make_call
-
-
-def _terminate(signum: int, frame: object) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
-    raise Terminated
+    return render_response(info(None), None, "")
 
 
 def _default_config_path() -> str:
@@ -105,22 +70,3 @@ def _default_config_path() -> str:
     if jobs_dir:
         return os.path.join(jobs_dir, "azure_cpi", "config", "cpi.json")
     return DEFAULT_CONFIG_PATH
-
-
-@contextlib.contextmanager
-def _stdout_guard(stdout: BinaryIO | None, stderr: TextIO) -> Iterator[IO[Any]]:
-    """Yield the stream for the response while everything else that targets stdout goes to stderr."""
-    if stdout is not None:
-        with contextlib.redirect_stdout(stderr):
-            yield stdout
-        return
-    sys.stdout.flush()
-    saved_fd = os.dup(1)
-    try:
-        os.dup2(sys.stderr.fileno(), 1)
-        with os.fdopen(os.dup(saved_fd), "wb") as real_stdout, contextlib.redirect_stdout(stderr):
-            yield real_stdout
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved_fd, 1)
-        os.close(saved_fd)

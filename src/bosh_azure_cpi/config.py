@@ -10,9 +10,9 @@ documented in README.md ("Configuration").
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from bosh_azure_cpi.errors import InvalidArgument
@@ -155,27 +155,32 @@ class CpiConfig:
         return [s for s in (creds.client_secret, creds.certificate, mbus_password) if s]
 
 
-def load_config(path: str | Path, context: dict[str, Any] | None = None) -> CpiConfig:
+def load_config(path: str, context: dict[str, Any] | None = None) -> CpiConfig:
     """Read, merge ``context`` over ``azure`` and validate; raises InvalidArgument naming the bad key."""
-    properties = _properties(_read_document(Path(path)))
+    properties = _properties(_read_document(str(path)))
     azure = properties.get("azure")
     if not isinstance(azure, dict):
         raise InvalidArgument("'cloud.properties.azure' is required and must be an object")
-    merged = _with_job_files(deep_merge(azure, context or {}), Path(path).parent)
+    merged = _with_job_files(deep_merge(azure, context or {}), os.path.dirname(os.path.abspath(path)))
     props = Fields(properties, "cloud.properties")
     return CpiConfig(azure=parse_azure(Fields(merged, "azure")), agent=_parse_agent(props))
 
 
-def _with_job_files(azure: dict[str, Any], config_dir: Path) -> dict[str, Any]:
+def _with_job_files(azure: dict[str, Any], config_dir: str) -> dict[str, Any]:
     """Add the PEM files the Ruby CPI's job renders next to cpi.json (never into it), unless given inline."""
-    certificate = config_dir / "service_principal_certificate.pem"
-    if not azure.get("certificate") and not azure.get("client_secret") and certificate.is_file():
-        azure = {**azure, "certificate": certificate.read_text(encoding="utf-8")}
+    certificate = os.path.join(config_dir, "service_principal_certificate.pem")
+    if not azure.get("certificate") and not azure.get("client_secret") and os.path.isfile(certificate):
+        azure = {**azure, "certificate": _read_text(certificate)}
     stack = azure.get("azure_stack")
-    stack_ca = config_dir / "azure_stack_ca_cert.pem"
-    if isinstance(stack, dict) and not stack.get("ca_cert") and stack_ca.is_file():
-        azure = {**azure, "azure_stack": {**stack, "ca_cert": stack_ca.read_text(encoding="utf-8")}}
+    stack_ca = os.path.join(config_dir, "azure_stack_ca_cert.pem")
+    if isinstance(stack, dict) and not stack.get("ca_cert") and os.path.isfile(stack_ca):
+        azure = {**azure, "azure_stack": {**stack, "ca_cert": _read_text(stack_ca)}}
     return azure
+
+
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -189,15 +194,15 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def _read_document(path: Path) -> Any:
+def _read_document(path: str) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
     except OSError as exc:
         raise InvalidArgument(f"Cannot read CPI config '{path}': {exc.strerror or exc}") from exc
     try:
         return json.loads(text)
     except ValueError as json_error:
-        if path.suffix not in (".yml", ".yaml") and text.lstrip().startswith(("{", "[")):
+        if not path.endswith((".yml", ".yaml")) and text.lstrip().startswith(("{", "[")):
             raise InvalidArgument(f"CPI config '{path}' is not valid JSON: {json_error}") from json_error
     import yaml  # noqa: PLC0415 - only YAML configs pay for the import
 

@@ -9,7 +9,6 @@ traceback goes to the log only.
 from __future__ import annotations
 
 import importlib
-import inspect
 import logging
 import types
 import typing
@@ -38,21 +37,29 @@ def load_action(method: str) -> Callable[..., Any]:
 
 def bind_arguments(function: Callable[..., Any], method: str, arguments: list[Any]) -> list[Any]:
     """Check ``arguments`` against the action's wire parameters (all but the leading ``call``)."""
-    parameters = list(inspect.signature(function).parameters.values())[1:]
-    hints = typing.get_type_hints(function)
-    required = [p for p in parameters if p.default is inspect.Parameter.empty]
-    if not len(required) <= len(arguments) <= len(parameters):
-        expected = _count_text(len(required), len(parameters))
-        names = ", ".join(p.name for p in parameters) or "none"
-        raise CpiError(f"Arguments are not correct for '{method}': expected {expected} ({names}), got {len(arguments)}")
-    for position, (parameter, value) in enumerate(zip(parameters, arguments, strict=False)):
-        expected_type = hints.get(parameter.name, Any)
+    names, required = _wire_parameters(function)
+    if not required <= len(arguments) <= len(names):
+        expected = _count_text(required, len(names))
+        raise CpiError(
+            f"Arguments are not correct for '{method}': expected {expected} ({', '.join(names) or 'none'}), "
+            f"got {len(arguments)}"
+        )
+    hints = typing.get_type_hints(function) if arguments else {}
+    for position, (name, value) in enumerate(zip(names, arguments, strict=False)):
+        expected_type = hints.get(name, Any)
         if not _matches(value, expected_type):
             raise CpiError(
-                f"Argument {position + 1} '{parameter.name}' of '{method}' must be {_describe(expected_type)}, "
+                f"Argument {position + 1} '{name}' of '{method}' must be {_describe(expected_type)}, "
                 f"got {json_type(value)}"
             )
     return arguments
+
+
+def _wire_parameters(function: Callable[..., Any]) -> tuple[list[str], int]:
+    """Names of the positional parameters after ``call`` and how many are required (no ``inspect``: start-up)."""
+    code = function.__code__
+    names = list(code.co_varnames[1 : code.co_argcount])
+    return names, len(names) - len(function.__defaults__ or ())
 
 
 def dispatch(request: Request, make_call: Callable[[], Call]) -> Any:

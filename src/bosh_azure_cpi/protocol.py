@@ -8,20 +8,28 @@ strict JSON (no NaN/Infinity), ASCII-escaped. See shared/reference/cpi-protocol.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
 
 from bosh_azure_cpi.errors import CpiError
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
 
 SUPPORTED_API_VERSIONS = (1, 2, 3)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Request:
-    method: str
-    arguments: list[Any]
-    context: dict[str, Any] = field(default_factory=dict)
-    api_version: int = 1
+    """One parsed request (a plain slotted class, not a dataclass: this module is on every call's start-up path)."""
+
+    __slots__ = ("api_version", "arguments", "context", "method")
+
+    def __init__(
+        self, *, method: str, arguments: list[Any], context: dict[str, Any] | None = None, api_version: int = 1
+    ) -> None:
+        self.method = method
+        self.arguments = arguments
+        self.context = {} if context is None else context
+        self.api_version = api_version
 
     @property
     def request_id(self) -> str:
@@ -29,11 +37,28 @@ class Request:
         return value if isinstance(value, str) else ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorBody:
-    type: str
-    message: str
-    ok_to_retry: bool
+    """The ``error`` object of a response."""
+
+    __slots__ = ("message", "ok_to_retry", "type")
+
+    def __init__(self, *, type: str, message: str, ok_to_retry: bool) -> None:  # noqa: A002 - the wire name
+        self.type = type
+        self.message = message
+        self.ok_to_retry = ok_to_retry
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ErrorBody) and (self.type, self.message, self.ok_to_retry) == (
+            other.type,
+            other.message,
+            other.ok_to_retry,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.message, self.ok_to_retry))
+
+    def __repr__(self) -> str:
+        return f"ErrorBody(type={self.type!r}, message={self.message!r}, ok_to_retry={self.ok_to_retry!r})"
 
 
 def _reject_constant(name: str) -> Any:

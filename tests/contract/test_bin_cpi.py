@@ -59,6 +59,26 @@ def test_info_imports_no_azure_module(write_config):
         "assert b'api_version' in out.getvalue()\n"
         "print(sorted(m for m in sys.modules if m == 'azure' or m.startswith('azure.')))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code, str(write_config())], capture_output=True, text=True, check=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT / "src")})  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(write_config())],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
     assert proc.stdout.strip() == "[]"
+
+
+def test_bin_cpi_works_through_a_symlink(write_config, tmp_path):
+    link = tmp_path / "job-bin-cpi"
+    link.symlink_to(ROOT / "bin" / "cpi")
+    env = {"PATH": DIRECTOR_ENV_PATH, "TMPDIR": str(tmp_path), "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [str(link), str(write_config())],
+        input=b'{"method":"info","arguments":[]}',
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert only_json_object(proc.stdout)["result"]["api_version"] == 2

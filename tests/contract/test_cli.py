@@ -54,9 +54,15 @@ def test_info_accepts_every_api_version(write_config, api_version):
 
 
 def test_log_field_carries_what_went_to_stderr(write_config):
-    response, stderr = call(write_config(), {"method": "info", "arguments": [], "context": {"request_id": "cpi-42"}})
+    response, stderr = call(write_config(), {"method": "nope", "arguments": [], "context": {"request_id": "cpi-42"}})
     assert response["log"] == stderr
     assert "[req_id cpi-42]" in stderr
+
+
+def test_info_is_answered_without_reading_the_configuration(tmp_path):
+    response, stderr = call(tmp_path / "absent.json", {"method": "info", "arguments": [], "api_version": 2})
+    assert response["result"]["api_version"] == 2
+    assert (response["log"], stderr) == ("", "")
 
 
 @pytest.mark.parametrize(
@@ -88,31 +94,31 @@ def test_wrong_argument_count_names_the_arguments(write_config):
 
 
 def test_invalid_config_is_an_error_envelope_naming_the_key(write_config):
-    response, _ = call(write_config(subscription_id=None), {"method": "info", "arguments": [], "context": {}})
+    response, _ = call(write_config(subscription_id=None), {"method": "has_vm", "arguments": ["x" * 36], "context": {}})
     assert response["error"]["message"] == "'azure.subscription_id' is required"
 
 
 def test_prints_during_the_action_go_to_stderr_not_stdout(write_config, monkeypatch):
-    from bosh_azure_cpi.actions import info as info_module
+    from bosh_azure_cpi.actions import has_vm as module
 
-    def noisy_info(call: Any) -> dict[str, Any]:
+    def noisy(call: Any, vm_cid: str) -> bool:
         print("stray output from a library")
-        return {"api_version": 2, "stemcell_formats": []}
+        return True
 
-    monkeypatch.setattr(info_module, "info", noisy_info)
-    response, stderr = call(write_config(), {"method": "info", "arguments": [], "context": {}})
+    monkeypatch.setattr(module, "has_vm", noisy)
+    response, stderr = call(write_config(), {"method": "has_vm", "arguments": ["x"], "context": {}})
     assert response["error"] is None
     assert "stray output from a library" in stderr
 
 
 def test_unexpected_exception_is_one_line_cloud_error_with_traceback_in_log_only(write_config, monkeypatch):
-    from bosh_azure_cpi.actions import info as info_module
+    from bosh_azure_cpi.actions import has_vm as module
 
-    def broken(call: Any) -> Any:
+    def broken(call: Any, vm_cid: str) -> Any:
         raise RuntimeError("fake-client-secret-Zx9!q leaked?\nsecond line")
 
-    monkeypatch.setattr(info_module, "info", broken)
-    response, stderr = call(write_config(), {"method": "info", "arguments": [], "context": {}})
+    monkeypatch.setattr(module, "has_vm", broken)
+    response, stderr = call(write_config(), {"method": "has_vm", "arguments": ["x"], "context": {}})
     assert response["error"]["type"] == "Bosh::Clouds::CloudError"
     assert "\n" not in response["error"]["message"]
     assert "Traceback" in response["log"]

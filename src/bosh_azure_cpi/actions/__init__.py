@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True, slots=True)
 class ActionInfo:
-    summary: str
-    implemented: bool = True
-    not_implemented_reason: str = ""
+    """A registry entry (a plain slotted class: the registry is loaded on every call's start-up path)."""
+
+    __slots__ = ("implemented", "not_implemented_reason", "summary")
+
+    def __init__(self, summary: str, implemented: bool = True, not_implemented_reason: str = "") -> None:
+        self.summary = summary
+        self.implemented = implemented
+        self.not_implemented_reason = not_implemented_reason
 
     def module_name(self, method: str) -> str:
         return f"{__name__}.{method}"

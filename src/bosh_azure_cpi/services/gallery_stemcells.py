@@ -50,6 +50,8 @@ def with_cid_tag(tags: dict[str, str], cid: StemcellCid) -> dict[str, str]:
         logger.info("Image version has %d tags; %s is referenced without its own tag", len(tags), cid)
         return tags
     return {**tags, cid.name: CID_TAG_VALUE}
+
+
 TAG_WRITE_ATTEMPTS = 5
 
 

@@ -6,15 +6,16 @@ Implementations live beside this module and are built lazily by ``wiring``; test
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from bosh_azure_cpi.config import CpiConfig
-from bosh_azure_cpi.models.cids import DiskCid, StemcellCid, VmCid
-from bosh_azure_cpi.models.deadline import Deadline
-from bosh_azure_cpi.models.disk_props import DiskProps
-from bosh_azure_cpi.models.images import VmImage
-from bosh_azure_cpi.models.stemcell import StemcellProps
-from bosh_azure_cpi.models.vm_spec import VmRequest
+if TYPE_CHECKING:  # annotations only: importing this module stays cheap (``info`` loads it)
+    from bosh_azure_cpi.config import CpiConfig
+    from bosh_azure_cpi.models.cids import DiskCid, StemcellCid, VmCid
+    from bosh_azure_cpi.models.deadline import Deadline
+    from bosh_azure_cpi.models.disk_props import DiskProps
+    from bosh_azure_cpi.models.images import VmImage
+    from bosh_azure_cpi.models.stemcell import StemcellProps
+    from bosh_azure_cpi.models.vm_spec import VmRequest
 
 
 class StemcellService(Protocol):
