@@ -13,9 +13,11 @@ from bosh_azure_cpi.models.deadline import Deadline
 if TYPE_CHECKING:
     from bosh_azure_cpi.services.clients import AzureClients
     from bosh_azure_cpi.services.disks import Disks
+    from bosh_azure_cpi.services.network import NetworkService
     from bosh_azure_cpi.services.stemcell_store import StemcellStore
     from bosh_azure_cpi.services.stemcells import Stemcells
     from bosh_azure_cpi.services.vm import VmService
+    from bosh_azure_cpi.services.vm_creator import VmCreator
     from bosh_azure_cpi.services.vm_lifecycle import VmLifecycle
 
 # ruff: noqa: PLC0415 - imports inside the factories are what keeps unused SDK modules unloaded
@@ -66,13 +68,21 @@ class AzureServices:
 
     @cached_property
     def vms(self) -> VmLifecycle:
-        from bosh_azure_cpi.services.network import NetworkService
-        from bosh_azure_cpi.services.vm_creator import VmCreator
         from bosh_azure_cpi.services.vm_lifecycle import VmLifecycle
 
-        network = NetworkService(self.clients.network, self.azure, self.deadline)
-        creator = VmCreator(self.vm_service, network, self.stemcells, self.config, self.deadline)
-        return VmLifecycle(self.vm_service, network, creator, self.config)
+        return VmLifecycle(self.vm_service, lambda: self.network_service, lambda: self.vm_creator, self.config)
+
+    @cached_property
+    def network_service(self) -> NetworkService:
+        from bosh_azure_cpi.services.network import NetworkService
+
+        return NetworkService(self.clients.network, self.azure, self.deadline)
+
+    @cached_property
+    def vm_creator(self) -> VmCreator:
+        from bosh_azure_cpi.services.vm_creator import VmCreator
+
+        return VmCreator(self.vm_service, self.network_service, self.stemcells, self.config, self.deadline)
 
     @cached_property
     def vm_service(self) -> VmService:

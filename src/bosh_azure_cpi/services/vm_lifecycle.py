@@ -7,8 +7,9 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bosh_azure_cpi.config import CpiConfig
 from bosh_azure_cpi.errors import AzureError, CloudError, VMNotFound
@@ -16,9 +17,11 @@ from bosh_azure_cpi.models.cids import DiskCid, VmCid
 from bosh_azure_cpi.models.instance_types import SkuInfo, rank_instance_types
 from bosh_azure_cpi.models.resource_ids import group_of, name_of
 from bosh_azure_cpi.models.vm_spec import EPHEMERAL_SUFFIX, OS_DISK_PREFIX, VmRequest
-from bosh_azure_cpi.services.network import NetworkService
 from bosh_azure_cpi.services.vm import VmService
-from bosh_azure_cpi.services.vm_creator import VmCreator
+
+if TYPE_CHECKING:
+    from bosh_azure_cpi.services.network import NetworkService
+    from bosh_azure_cpi.services.vm_creator import VmCreator
 
 logger = logging.getLogger(__name__)
 DISK_ID_TAG_PREFIX = "disk-id-"
@@ -26,14 +29,25 @@ SKU_CACHE_SECONDS = 24 * 3600
 
 
 class VmLifecycle:
-    def __init__(self, vms: VmService, network: NetworkService, creator: VmCreator, config: CpiConfig) -> None:
+    def __init__(
+        self,
+        vms: VmService,
+        network: Callable[[], NetworkService],
+        creator: Callable[[], VmCreator],
+        config: CpiConfig,
+    ) -> None:
+        """``network`` and ``creator`` are factories: ``has_vm`` and friends never load the network SDK."""
         self._vms = vms
-        self._network = network
-        self._creator = creator
+        self._network_factory = network
+        self._creator_factory = creator
         self._config = config
 
+    @property
+    def _network(self) -> NetworkService:
+        return self._network_factory()
+
     def create(self, request: VmRequest) -> VmCid:
-        return self._creator.create(request)
+        return self._creator_factory().create(request)
 
     def exists(self, cid: VmCid) -> bool:
         vm = self._vms.find(cid.resource_group_name, cid.vm_name)

@@ -43,7 +43,9 @@ class Creator:
 def lifecycle(**azure: Any) -> tuple[VmLifecycle, FakeVmService, FakeNetworkService, CallLog]:
     log, faults = CallLog(), Faults()
     vms, network = FakeVmService(log, faults), FakeNetworkService(log, faults)
-    return VmLifecycle(vms, network, Creator(), cpi_config(**azure)), vms, network, log  # type: ignore[arg-type]
+    creator = Creator()
+    lifecycle = VmLifecycle(vms, lambda: network, lambda: creator, cpi_config(**azure))  # type: ignore[arg-type,return-value]
+    return lifecycle, vms, network, log
 
 
 def nic_ref(name: str, group: str = RG, delete_option: str | None = None) -> dict[str, Any]:
