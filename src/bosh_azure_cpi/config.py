@@ -17,7 +17,7 @@ from typing import Any
 
 from bosh_azure_cpi.errors import InvalidArgument
 from bosh_azure_cpi.models.fields import Fields
-from bosh_azure_cpi.models.refs import ManagedIdentity, SecurityGroupRef
+from bosh_azure_cpi.models.refs import ManagedIdentity, SecurityGroupRef, managed_identity, security_group_ref
 
 ENVIRONMENTS = ("AzureCloud", "AzureChinaCloud", "AzureUSGovernment", "AzureGermanCloud", "AzureStack")
 CREDENTIALS_SOURCES = ("static", "managed_identity", "workload_identity")
@@ -241,8 +241,8 @@ def parse_azure(f: Fields) -> AzureConfig:
         ssh_public_key=f.nonempty("ssh_public_key"),
         use_managed_disks=use_managed_disks,
         storage_account_name=f.text("storage_account_name", ""),
-        default_security_group=_parse_security_group(f, "default_security_group"),
-        default_managed_identity=_parse_managed_identity(f.obj("default_managed_identity")),
+        default_security_group=security_group_ref(f, "default_security_group"),
+        default_managed_identity=managed_identity(f.obj("default_managed_identity")),
         pip_idle_timeout_in_minutes=_idle_timeout(f),
         parallel_upload_thread_num=f.integer("parallel_upload_thread_num", 16, minimum=1),
         debug_mode=f.flag("debug_mode", False),
@@ -319,28 +319,6 @@ def _parse_credentials(f: Fields) -> Credentials:
     if source == "static" and not (creds.client_secret or creds.certificate):
         raise f.fail("client_secret", "or 'certificate' is required when credentials_source is 'static'")
     return creds
-
-
-def _parse_security_group(f: Fields, name: str) -> SecurityGroupRef | None:
-    value = f.raw(name)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if not value:
-            raise f.fail(name, "must not be empty")
-        return SecurityGroupRef(name=value)
-    group = f.obj(name)
-    return SecurityGroupRef(name=group.nonempty("name"), resource_group_name=group.text("resource_group_name", ""))
-
-
-def _parse_managed_identity(f: Fields) -> ManagedIdentity | None:
-    if not f.doc:
-        return None
-    kind = f.choice("type", ("SystemAssigned", "UserAssigned"))
-    name = f.text("user_assigned_identity_name", "")
-    if kind == "UserAssigned" and not name:
-        raise f.fail("user_assigned_identity_name", "is required when type is 'UserAssigned'")
-    return ManagedIdentity(type=kind, user_assigned_identity_name=name)
 
 
 def _idle_timeout(f: Fields) -> int:

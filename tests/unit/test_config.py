@@ -121,7 +121,7 @@ def test_yaml_configs_are_accepted(tmp_path):
         ({"compute_gallery_name": "bad name!"}, "is not a valid gallery name"),
         ({"compute_gallery_storage_account_type": "Premium_ZRS"}, "compute_gallery_storage_account_type"),
         ({"default_managed_identity": {"type": "UserAssigned"}}, "user_assigned_identity_name' is required"),
-        ({"default_security_group": ""}, "'azure.default_security_group' must not be empty"),
+        ({"default_security_group": ""}, "'azure.default_security_group' cannot be an empty string"),
         ({"timeouts": {"create_vm": 0}}, "'azure.timeouts.create_vm' must be at least 1"),
         ({"environment": "AzureStack"}, "'azure.azure_stack.resource' is required"),
     ],

@@ -29,23 +29,27 @@ def create_vm(
     disk_cids: list[Any] | None,
     environment: dict[str, Any] | None,
 ) -> Any:
+    azure, env = call.config.azure, environment or {}
     try:
-        request = _request(call, agent_id, stemcell_cid, cloud_properties, networks, disk_cids, environment)
+        _check(call, agent_id)
+        request = VmRequest(
+            agent_id=agent_id,
+            stemcell=StemcellCid.parse(stemcell_cid),
+            props=VmProps.from_dict(cloud_properties, default_group=_bosh_group(env)),
+            plan=NetworkPlan.from_dict(networks),
+            networks=networks,
+            disk_cids=tuple(
+                DiskCid.parse(str(c), azure.resource_group_name).require_managed() for c in disk_cids or []
+            ),
+            env=env,
+        )
     except CpiError as error:
         raise VMCreationFailed(error.message, ok_to_retry=False) from error
     cid = call.services.vms.create(request)
     return [str(cid), networks] if call.v2 else str(cid)
 
 
-def _request(
-    call: Call,
-    agent_id: str,
-    stemcell_cid: str,
-    cloud_properties: dict[str, Any],
-    networks: dict[str, Any],
-    disk_cids: list[Any] | None,
-    environment: dict[str, Any] | None,
-) -> VmRequest:
+def _check(call: Call, agent_id: str) -> None:
     azure = call.config.azure
     if azure.stemcell_api_version < 2:
         raise CpiError("Stemcell must support api version 2 or higher")
@@ -53,16 +57,8 @@ def _request(
         raise CpiError("Unmanaged disks are not supported: set 'azure.use_managed_disks: true'")
     if not agent_id or len(agent_id) > 64:
         raise CpiError(f"Invalid agent_id '{agent_id}': must be 1 to 64 characters")
-    env = environment or {}
-    group = ((env.get("bosh") or {}).get("group") or "") if isinstance(env.get("bosh"), dict) else ""
-    return VmRequest(
-        agent_id=agent_id,
-        stemcell=StemcellCid.parse(stemcell_cid),
-        props=VmProps.from_dict(cloud_properties, default_group=str(group)),
-        plan=NetworkPlan.from_dict(networks),
-        networks=networks,
-        disk_cids=tuple(
-            DiskCid.parse(str(cid), azure.resource_group_name).require_managed() for cid in disk_cids or []
-        ),
-        env=env,
-    )
+
+
+def _bosh_group(env: dict[str, Any]) -> str:
+    bosh = env.get("bosh")
+    return str(bosh.get("group") or "") if isinstance(bosh, dict) else ""

@@ -15,8 +15,7 @@ from typing import Any
 
 from bosh_azure_cpi.errors import InvalidArgument
 from bosh_azure_cpi.models.fields import Fields
-from bosh_azure_cpi.models.refs import SecurityGroupRef
-from bosh_azure_cpi.models.vm_props import security_group_ref
+from bosh_azure_cpi.models.refs import SecurityGroupRef, security_group_ref
 
 NETWORK_TYPES = ("manual", "dynamic", "vip")
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from bosh_azure_cpi.errors import InvalidArgument
 from bosh_azure_cpi.models.fields import Fields
+from bosh_azure_cpi.models.images import VmImage
 
 PUBLISHER = "bosh"
 REFERENCES_TAG = "stemcell_references"
@@ -86,6 +87,17 @@ class StemcellProps:
     @property
     def hyper_v_generation(self) -> str:
         return "V" + self.generation.lower().removeprefix("gen")
+
+    def vm_image(self, *, image_id: str = "", marketplace: dict[str, str] | None = None) -> VmImage:
+        """The image a VM boots from, described by this stemcell's properties."""
+        return VmImage(
+            image_id=image_id,
+            marketplace=marketplace or {},
+            os_type=self.os_type,
+            disk_mib=self.disk_mib,
+            generation=self.generation,
+            architecture=self.architecture,
+        )
 
     def gallery_version(self) -> str:
         return gallery_version_name(self.version)

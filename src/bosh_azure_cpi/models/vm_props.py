@@ -7,7 +7,7 @@ from typing import Any
 
 from bosh_azure_cpi.errors import InvalidArgument
 from bosh_azure_cpi.models.fields import Fields
-from bosh_azure_cpi.models.refs import ManagedIdentity, SecurityGroupRef
+from bosh_azure_cpi.models.refs import ManagedIdentity, SecurityGroupRef, managed_identity, security_group_ref
 
 CACHING = ("None", "ReadOnly", "ReadWrite")
 ZONES = ("1", "2", "3")
@@ -93,7 +93,7 @@ class VmProps:
             availability_set=_availability_set(f, zone, default_group),
             load_balancers=_pool_refs(f, "load_balancer"),
             application_gateways=_pool_refs(f, "application_gateway"),
-            managed_identity=_identity(f.obj("managed_identity")),
+            managed_identity=managed_identity(f.obj("managed_identity")),
             security_group=security_group_ref(f, "security_group"),
             application_security_groups=_optional_list(f, "application_security_groups"),
             assign_dynamic_public_ip=f.flag("assign_dynamic_public_ip", False),
@@ -108,18 +108,6 @@ class VmProps:
             secure_boot=_optional_flag(security.obj("uefi_settings"), "secure_boot_enabled"),
             vtpm=_optional_flag(security.obj("uefi_settings"), "v_tpm_enabled"),
         )
-
-
-def security_group_ref(f: Fields, name: str) -> SecurityGroupRef | None:
-    value = f.raw(name)
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if not value:
-            raise f.fail(name, "cannot be an empty string (network security group name)")
-        return SecurityGroupRef(name=value)
-    group = f.obj(name)
-    return SecurityGroupRef(name=group.nonempty("name"), resource_group_name=group.text("resource_group_name", ""))
 
 
 def _instance_types(f: Fields) -> tuple[str, ...]:
@@ -227,16 +215,6 @@ def _pool_refs(f: Fields, name: str) -> tuple[PoolRef, ...]:
             )
         )
     return tuple(refs)
-
-
-def _identity(f: Fields) -> ManagedIdentity | None:
-    if not f.doc:
-        return None
-    kind = f.choice("type", ("SystemAssigned", "UserAssigned"))
-    name = f.text("user_assigned_identity_name", "")
-    if kind == "UserAssigned" and not name:
-        raise f.fail("user_assigned_identity_name", "is required when type is 'UserAssigned'")
-    return ManagedIdentity(type=kind, user_assigned_identity_name=name)
 
 
 def _optional_list(f: Fields, name: str) -> tuple[str, ...] | None:

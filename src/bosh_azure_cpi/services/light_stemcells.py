@@ -50,8 +50,7 @@ class LightStemcells:
         if props.light_image is None:
             raise CloudError(f"The light stemcell '{cid}' has no image reference in its metadata")
         self._require_image(props.light_image, region)
-        return VmImage(marketplace=props.light_image.as_dict(), os_type=props.os_type, disk_mib=props.disk_mib,
-                       generation=props.generation, architecture=props.architecture)  # fmt: skip
+        return props.vm_image(marketplace=props.light_image.as_dict())
 
     def delete(self, cid: StemcellCid) -> None:
         self._store.delete(cid)

@@ -60,8 +60,7 @@ class ManagedImageStemcells:
                     "Compute Gallery; set 'azure.compute_gallery_name'"
                 )
             image_id = self._build(cid, props, metadata, region)
-        return VmImage(image_id=image_id, os_type=props.os_type, disk_mib=props.disk_mib,
-                       generation=props.generation, architecture=props.architecture)  # fmt: skip
+        return props.vm_image(image_id=image_id)
 
     def delete(self, cid: StemcellCid) -> None:
         group = self._config.resource_group_name
