@@ -19,6 +19,7 @@ from typing import BinaryIO
 
 MIB = 1 << 20
 SECTOR = 512
+BLOCK = 4096  # ext4 block size: the unit the CPI skips zeros in
 PARTITION_OFFSET = MIB
 VHD_EPOCH = 946_684_800  # 2000-01-01T00:00:00Z
 _ZERO_SECTOR = bytes(SECTOR)
@@ -57,38 +58,47 @@ def mbr(size: int, signature: int) -> bytes:
     return bytes(440) + struct.pack("<I", signature) + b"\0\0" + entry + bytes(48) + b"\x55\xaa"
 
 
-def dense_bytes(data: bytes) -> int:
-    """Bytes of ``data`` lying in 512-byte sectors (counted from its start) that hold a non-zero byte."""
+def dense_bytes(data: bytes, block: int = SECTOR) -> int:
+    """Bytes of ``data`` lying in ``block``-byte blocks (counted from its start) that hold a non-zero byte."""
     size = len(data)
-    if tail := size % SECTOR:
+    if tail := size % block:
         dense_tail = 0 if data[size - tail :] == bytes(tail) else tail
-        return dense_tail + (dense_bytes(data[: size - tail]) if size > tail else 0)
-    if _ZERO_SECTOR not in data:  # the substring search skips ahead fast on dense data
+        return dense_tail + (dense_bytes(data[: size - tail], block) if size > tail else 0)
+    zero = _ZERO_SECTOR if block == SECTOR else bytes(block)
+    if zero not in data:  # the substring search skips ahead fast on dense data
         return size
-    if size == SECTOR or data == bytes(size):
+    if size == block or data == bytes(size):
         return 0
-    if size <= 8 * SECTOR:
-        return sum(SECTOR for i in range(0, size, SECTOR) if data[i : i + SECTOR] != _ZERO_SECTOR)
-    step = max(8 * SECTOR, size // 16 // SECTOR * SECTOR)
-    return sum(dense_bytes(data[i : i + step]) for i in range(0, size, step))
+    if size <= 8 * block:
+        return sum(block for i in range(0, size, block) if data[i : i + block] != zero)
+    step = max(8 * block, size // 16 // block * block)
+    return sum(dense_bytes(data[i : i + step], block) for i in range(0, size, step))
 
 
 class CountingReader:
-    """Read-through file wrapper counting non-zero bytes and non-zero sector bytes of what is read."""
+    """Read-through file wrapper counting the non-zero bytes, and the bytes in non-zero 512-byte sectors and
+    non-zero 4 KiB blocks, of what is read."""
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw, self._carry = raw, b""
-        self.nonzero_bytes = self.sector_bytes = 0
+        self.nonzero_bytes = self.sector_bytes = self.block_bytes = 0
 
     def read(self, size: int = -1) -> bytes:
         data = self._raw.read(size)
         if self._carry or data != bytes(len(data)):
             self.nonzero_bytes += len(data) - data.count(0)
             buf = self._carry + data
-            whole = len(buf) - len(buf) % SECTOR if data else len(buf)
+            whole = len(buf) - len(buf) % BLOCK if data else len(buf)
             self.sector_bytes += dense_bytes(buf[:whole])
+            self.block_bytes += dense_bytes(buf[:whole], BLOCK)
             self._carry = buf[whole:]
         return data
+
+    def flush(self) -> None:
+        """Count the last, partial block (callers that stop reading at the known size never read EOF)."""
+        self.sector_bytes += dense_bytes(self._carry)
+        self.block_bytes += dense_bytes(self._carry, BLOCK)
+        self._carry = b""
 
 
 def _deflate(chunk: bytes, level: int) -> bytes:
@@ -147,9 +157,12 @@ class GzipWriter:
         self._emit(b"\x03\x00" + struct.pack("<II", self._crc, self._size & 0xFFFFFFFF))
 
 
-def pack_tar(target: Path, members: list[Path], level: int, pool: ThreadPoolExecutor) -> tuple[GzipWriter, int, int]:
-    """Write a GNU gzip tar of ``members``; return the writer (hashes) and the first member's non-zero counts."""
-    counts: list[tuple[int, int]] = []
+def pack_tar(
+    target: Path, members: list[Path], level: int, pool: ThreadPoolExecutor
+) -> tuple[GzipWriter, tuple[int, int, int]]:
+    """Write a GNU gzip tar of ``members``; return the writer (hashes) and the first member's non-zero counts
+    (bytes in non-zero sectors, in non-zero 4 KiB blocks, literal non-zero bytes)."""
+    counts: list[tuple[int, int, int]] = []
     with target.open("wb") as raw:
         gz = GzipWriter(raw, level, pool)
         tar = tarfile.TarFile(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT, copybufsize=MIB)  # type: ignore[arg-type]
@@ -160,7 +173,8 @@ def pack_tar(target: Path, members: list[Path], level: int, pool: ThreadPoolExec
             with path.open("rb") as f:
                 reader = CountingReader(f)
                 tar.addfile(info, reader)
-                counts.append((reader.sector_bytes, reader.nonzero_bytes))
+                reader.flush()
+                counts.append((reader.sector_bytes, reader.block_bytes, reader.nonzero_bytes))
         tar.close()
         gz.close()
-    return gz, *counts[0]
+    return gz, counts[0]

@@ -60,6 +60,7 @@ class StemcellFixture:
     image_size: int
     tarball_size: int
     nonzero_sector_bytes: int  # bytes in 512-byte sectors holding a non-zero byte (what a page blob stores)
+    nonzero_block_bytes: int  # bytes in 4 KiB blocks holding a non-zero byte (what the CPI sends)
     nonzero_bytes: int  # literal non-zero bytes
     image_sha1: str
     image_sha256: str
@@ -209,7 +210,7 @@ def _build(work: Path, size: int, props: dict[str, Any], tree: Path | None, leve
     shutil.rmtree(stage, ignore_errors=True)
     with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
         logger.info("%.1f s: packing image", time.monotonic() - started)
-        gz, sector_bytes, nonzero_bytes = pack_tar(image, [vhd], level, pool)
+        gz, (sector_bytes, block_bytes, nonzero_bytes) = pack_tar(image, [vhd], level, pool)
         vhd_size = vhd.stat().st_size
         vhd.unlink()
         doc = {
@@ -224,8 +225,8 @@ def _build(work: Path, size: int, props: dict[str, Any], tree: Path | None, leve
     return {
         "tarball": tarball.name, "image": image.name, "manifest": manifest.name, "vhd_size": vhd_size,
         "image_size": image.stat().st_size, "tarball_size": tarball.stat().st_size,
-        "nonzero_sector_bytes": sector_bytes, "nonzero_bytes": nonzero_bytes, "image_sha1": doc["sha1"],
-        "image_sha256": gz.sha256.hexdigest(), "file_count": files,
+        "nonzero_sector_bytes": sector_bytes, "nonzero_block_bytes": block_bytes, "nonzero_bytes": nonzero_bytes,
+        "image_sha1": doc["sha1"], "image_sha256": gz.sha256.hexdigest(), "file_count": files,
         "build_seconds": round(time.monotonic() - started, 3), "cloud_properties": props,
     }  # fmt: skip
 
@@ -310,6 +311,7 @@ def report(fixture: StemcellFixture) -> str:
         f"root.vhd  {size(vhd)}: {(vhd - SECTOR) // MIB} MiB virtual + 512-byte footer",
         f"image     {size(fixture.image_size)} gzip tar, sha256 {fixture.image_sha256}",
         f"non-zero  {size(sectors)} ({sectors} bytes, {100 * sectors / vhd:.1f} %) in 512-byte sectors with data; "
+        f"{size(fixture.nonzero_block_bytes)} in 4 KiB blocks with data; "
         f"{size(fixture.nonzero_bytes)} ({fixture.nonzero_bytes} bytes) literal non-zero bytes",
         f"files     {fixture.file_count} in the file system tree",
         f"built in  {fixture.build_seconds:.1f} s{reused}",

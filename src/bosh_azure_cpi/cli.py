@@ -50,7 +50,7 @@ def _info_answer(raw: bytes) -> bytes | None:
     """The response to a well-formed ``info`` request, or None (anything else takes the full path)."""
     try:
         doc = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # the full path answers with an error envelope
         return None
     if not isinstance(doc, dict) or doc.get("method") != "info" or doc.get("arguments") != []:
         return None

@@ -71,6 +71,8 @@ def parse_request(raw: bytes) -> Request:
         doc = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise CpiError(f"Request is not valid JSON: {_first_line(str(exc))}") from exc
+    except RecursionError as exc:  # json.loads recurses per nesting level
+        raise CpiError("Request is not valid JSON: it is nested too deeply") from exc
     if not isinstance(doc, dict):
         raise CpiError(f"Request must be a JSON object, got {json_type(doc)}")
     method = doc.get("method")

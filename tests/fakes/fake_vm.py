@@ -101,6 +101,9 @@ class FakeVmService(Recorder):
         self.cleanup_deadline = deadline
         return self
 
+    def ensure_resource_group(self, group: str, location: str) -> None:
+        self._call("ensure_resource_group", group, location, name=group)
+
     def ensure_availability_set(self, group: str, spec: AvailabilitySetSpec, location: str) -> str:
         self._call("ensure_availability_set", group, spec.name, location, name=spec.name)
         self.availability_sets[(group, spec.name)] = spec

@@ -68,6 +68,9 @@ class FakeGalleryService:
 
     # --- GalleryService -------------------------------------------------------------------------------------
 
+    def with_deadline(self, deadline: Any) -> FakeGalleryService:
+        return self
+
     def find_definition(self, definition: str) -> StemcellProps | None:
         return self.definitions.get(definition)
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench import fixtures
 
+from bench import fixtures
 from tests import peers as P  # noqa: N812 - short alias for the harness
 
 WORKERS = 8

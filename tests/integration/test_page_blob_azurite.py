@@ -113,7 +113,7 @@ def _stored_ranges(container: ContainerClient, name: str) -> list[tuple[int, int
     return merge_ranges((int(r.start or 0), int(r.end or 0) + 1) for r in pages)
 
 
-def test_sparse_vhd_round_trips_and_only_nonzero_pages_are_sent(container: ContainerClient, tmp_path: Path) -> None:
+def test_sparse_vhd_round_trips_and_only_nonzero_blocks_are_sent(container: ContainerClient, tmp_path: Path) -> None:
     vhd = _islands_vhd(96 * MIB)
     image = image_tarball(tmp_path, vhd)
 
@@ -121,7 +121,7 @@ def test_sparse_vhd_round_trips_and_only_nonzero_pages_are_sent(container: Conta
 
     blob = container.get_blob_client("bosh-stemcell-islands.vhd")
     assert blob.download_blob().readall() == vhd
-    expected = [(offset, offset + length) for offset, length in nonzero_ranges(vhd)]
+    expected = [(offset, offset + length) for offset, length in nonzero_ranges(vhd, 4096)]
     assert report.bytes_sent == sum(end - start for start, end in expected)
     assert _stored_ranges(container, "bosh-stemcell-islands.vhd") == expected
     props = blob.get_blob_properties()
@@ -131,13 +131,13 @@ def test_sparse_vhd_round_trips_and_only_nonzero_pages_are_sent(container: Conta
     assert props.size == len(vhd) and props.lease.state == "available"
 
 
-def test_scattered_sectors_are_sent_exactly_with_max_gap_zero(container: ContainerClient, tmp_path: Path) -> None:
+def test_scattered_sectors_are_sent_exactly_with_512_byte_blocks(container: ContainerClient, tmp_path: Path) -> None:
     disk = bytearray(64 * MIB)
     disk[5 * MIB : 6 * MIB] = random_sparse_buffer(random.Random(5), MIB, density=0.3)
     vhd = bytes(disk) + vhd_footer(64 * MIB)
     image = image_tarball(tmp_path, vhd)
 
-    report = _upload(container, image, "scattered.vhd", UploadTuning(max_gap=0))
+    report = _upload(container, image, "scattered.vhd", UploadTuning(block_size=512))
 
     assert container.get_blob_client("scattered.vhd").download_blob().readall() == vhd
     expected = [(offset, offset + length) for offset, length in nonzero_ranges(vhd)]

@@ -2,7 +2,8 @@
 
 Bodies keep what the caller sent, with sub-resources (security rules, frontends, backend pools, NAT
 rules …) given ids; back-references are computed when read: an NSG's ``networkInterfaces``/``subnets``,
-a backend pool's ``backendIPConfigurations``, a NAT rule's ``backendIPConfiguration``. Load-balancer
+a backend pool's ``backendIPConfigurations``, a NAT rule's ``backendIPConfiguration``, a frontend's
+``inboundNatRules``/``loadBalancingRules``. Load-balancer
 frontends must reference existing public IPs that no NIC uses (400 ``PublicIPAddressInUse``); deleting
 an NSG still associated → 400 ``InUseNetworkSecurityGroupCannotBeDeleted``.
 """
@@ -157,7 +158,24 @@ class LoadBalancers(_ChildrenType):
             users = configs_referencing(ctx, record.subscription, "loadBalancerInboundNatRules", rule["id"])
             if users:
                 rule["properties"]["backendIPConfiguration"] = {"id": users[0]}
+        _frontend_rule_references(props)
         return body
+
+
+def _frontend_rule_references(props: dict[str, Any]) -> None:
+    """A frontend's read-only ``inboundNatRules``/``loadBalancingRules``: the rules that use it (REST spec,
+    ``FrontendIPConfigurationPropertiesFormat``: "An array of references to inbound rules that use this frontend
+    IP.")."""
+    for frontend in props.get("frontendIPConfigurations", []):
+        for kind in ("inboundNatRules", "loadBalancingRules"):
+            users = [
+                {"id": rule["id"]}
+                for rule in props.get(kind, [])
+                if str(ref_id(rule.get("properties", {}).get("frontendIPConfiguration")) or "").lower()
+                == str(frontend.get("id", "")).lower()
+            ]
+            if users:
+                frontend.setdefault("properties", {})[kind] = users
 
 
 class ApplicationGateways(_ChildrenType):

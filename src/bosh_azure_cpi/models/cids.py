@@ -23,6 +23,16 @@ UNMANAGED_DATA_DISK_PREFIX = "bosh-data"
 CACHING_VALUES = ("None", "ReadOnly", "ReadWrite")
 _PAIR = re.compile(r"^([^:]*):(.*)$", re.S)
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# What Azure allows in resource group, VM, disk and storage account names (letters, digits, '_', '-', '.', '()',
+# not ending in '.'): anything else, '/', '?', '%' or '..' above all, would change the ARM URL the name goes into.
+_AZURE_NAME = re.compile(r"^[\w().-]{1,90}(?<!\.)$")
+
+
+def check_names(cid: str, kind: str, **names: str) -> None:
+    """Raise InvalidArgument naming the id when one of ``names`` (key: value) is not a valid Azure resource name."""
+    for key, value in names.items():
+        if value and not _AZURE_NAME.match(value):
+            raise InvalidArgument(f"Invalid {kind} id '{cid}': {key} '{value}' is not a valid Azure resource name")
 
 
 def parse_pairs(cid: str, kind: str) -> dict[str, str] | None:
@@ -67,14 +77,14 @@ class VmCid:
             raise InvalidArgument(f"Invalid VM id '{cid}': resource_group_name is empty")
         if "storage_account_name" in pairs and not pairs["storage_account_name"]:
             raise InvalidArgument(f"Invalid VM id '{cid}': storage_account_name is empty")
-        return cls(
-            agent_id=agent_id,
-            resource_group_name=resource_group,
-            storage_account_name=pairs.get("storage_account_name", ""),
-        )
+        account = pairs.get("storage_account_name", "")
+        check_names(cid, "VM", agent_id=agent_id, resource_group_name=resource_group, storage_account_name=account)
+        return cls(agent_id=agent_id, resource_group_name=resource_group, storage_account_name=account)
 
     @classmethod
     def _parse_plain(cls, cid: str, default_resource_group: str) -> VmCid:
+        if not _AZURE_NAME.match(cid):
+            raise InvalidArgument(f"Invalid VM id (plain) '{cid}'")
         if len(cid) == 36:
             return cls(agent_id=cid, resource_group_name=default_resource_group, plain=True)
         account, _, agent_id = cid.partition("-")
@@ -141,17 +151,14 @@ class DiskCid:
             raise InvalidArgument(f"Invalid {kind} id '{cid}': caching must be one of {', '.join(CACHING_VALUES)}")
         if not resource_group:
             raise InvalidArgument(f"Invalid {kind} id '{cid}': resource_group_name is empty")
-        return cls(
-            disk_name=name,
-            caching=caching,
-            resource_group_name=resource_group,
-            storage_account_name=pairs.get("storage_account_name", ""),
-        )
+        account = pairs.get("storage_account_name", "")
+        check_names(cid, kind, disk_name=name, resource_group_name=resource_group, storage_account_name=account)
+        return cls(disk_name=name, caching=caching, resource_group_name=resource_group, storage_account_name=account)
 
     @classmethod
     def _parse_plain(cls, cid: str, default_resource_group: str, kind: str) -> DiskCid:
         caching = cid.rsplit("-", 1)[-1]
-        if not cid.startswith((MANAGED_DATA_DISK_PREFIX, UNMANAGED_DATA_DISK_PREFIX)):
+        if not cid.startswith((MANAGED_DATA_DISK_PREFIX, UNMANAGED_DATA_DISK_PREFIX)) or not _AZURE_NAME.match(cid):
             raise InvalidArgument(f"Invalid {kind} id (plain) '{cid}'")
         if caching not in CACHING_VALUES:
             raise InvalidArgument(f"Invalid {kind} id (plain) '{cid}': unknown caching '{caching}'")

@@ -39,10 +39,19 @@ class GalleryService:
         if config.gallery is None:
             raise ValueError("GalleryService needs compute_gallery_name")
         self._compute = compute
+        self._config = config
         self.gallery: Gallery = config.gallery
         self.resource_group = config.resource_group_name
         self.subscription_id = config.subscription_id
         self.deadline = deadline
+
+    def with_deadline(self, deadline: Deadline) -> GalleryService:
+        """The same service bounded by another deadline (cleanup after the call's deadline has passed)."""
+        return GalleryService(self._compute, self._config, deadline)
+
+    def _replication_deadline(self) -> Deadline:
+        """Waits for replication end at ``timeouts.replication`` or the call's deadline, whichever comes first."""
+        return self.deadline.sooner(self._config.timeout_for("replication"))
 
     def _names(self, definition: str, version: str = "") -> str:
         return f"gallery image {'version' if version else 'definition'} '{self.gallery.name}/{definition}" + (
@@ -88,7 +97,7 @@ class GalleryService:
             poller = self._compute.gallery_image_versions.begin_create_or_update(
                 self.resource_group, self.gallery.name, definition, version, body
             )
-        return to_gallery_version(wait(poller, what, self.deadline), definition)
+        return to_gallery_version(wait(poller, what, self._replication_deadline()), definition)
 
     def set_tags(self, image: GalleryVersion, tags: dict[str, str]) -> GalleryVersion:
         what = f"Updating the tags of {self._names(image.definition, image.name)}"
@@ -107,7 +116,7 @@ class GalleryService:
             poller = self._compute.gallery_image_versions.begin_update(
                 self.resource_group, self.gallery.name, image.definition, image.name, body
             )
-        return to_gallery_version(wait(poller, what, self.deadline), image.definition)
+        return to_gallery_version(wait(poller, what, self._replication_deadline()), image.definition)
 
     def delete_version(self, definition: str, version: str) -> None:
         what = f"Deleting {self._names(definition, version)}"

@@ -8,6 +8,8 @@ lock, plus a read-back after each tag write, is what guards them.
 
 References: every stemcell CID using a version is listed in ``stemcell_references`` (chunked, Ruby-compatible)
 and is also a tag of its own (``<cid>: stemcell_reference``) so ``create_vm`` finds the version by one tag search.
+Which version a CID names never changes, so it is also kept in a local cache file (``local_cache``) written by
+``create_stemcell`` and read by ``create_vm`` on the same Director: one ARM request less per VM.
 Image definitions are never deleted: they cost nothing, are reused by the next stemcell of the series, and
 deleting one would race with another director uploading into the same series.
 """
@@ -21,6 +23,7 @@ from typing import Any
 from bosh_azure_cpi.config import AzureConfig, Gallery
 from bosh_azure_cpi.errors import CloudError, CpiError, InvalidArgument
 from bosh_azure_cpi.models.cids import StemcellCid
+from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.models.images import GalleryVersion, UploadResult, VmImage, normalize_region
 from bosh_azure_cpi.models.stemcell import (
     PUBLISHER,
@@ -33,6 +36,7 @@ from bosh_azure_cpi.models.stemcell import (
     tag_safe,
     write_references,
 )
+from bosh_azure_cpi.services import local_cache
 from bosh_azure_cpi.services.gallery import GalleryService
 from bosh_azure_cpi.services.params.gallery import build_image_version_params
 from bosh_azure_cpi.services.stemcell_store import StemcellStore
@@ -40,6 +44,7 @@ from bosh_azure_cpi.services.stemcell_store import StemcellStore
 logger = logging.getLogger(__name__)
 CID_TAG_VALUE = "stemcell_reference"
 MAX_TAGS = 50  # Azure's limit of tags per resource
+CLEANUP_GRACE_S = 600  # how long removing a failed image version may take after the call's deadline
 
 
 def with_cid_tag(tags: dict[str, str], cid: StemcellCid) -> dict[str, str]:
@@ -78,6 +83,7 @@ class GalleryStemcells:
         except BaseException:
             self._store.delete(cid)
             raise
+        local_cache.write(self._cache_name(cid), [definition, version])
         return cid
 
     def delete(self, cid: StemcellCid) -> None:
@@ -91,6 +97,7 @@ class GalleryStemcells:
                 if image is not None:
                     self._release(cid, image)
         self._store.delete(cid)
+        local_cache.forget(self._cache_name(cid))
 
     def resolve(self, cid: StemcellCid, region: str) -> VmImage:
         """The version for ``cid``, replicated to ``region`` with the configured replica count (waits)."""
@@ -139,7 +146,7 @@ class GalleryStemcells:
         body = build_image_version_params(upload.blob, tags, self._settings, regions)
         try:
             self._gallery.create_version(definition, version, body)
-        except CpiError:
+        except BaseException:  # Terminated (SIGTERM) too: the version is this call's to remove
             self._remove_failed_version(definition, version, cid)
             raise
 
@@ -158,10 +165,16 @@ class GalleryStemcells:
             )
 
     def _remove_failed_version(self, definition: str, version: str, cid: StemcellCid) -> None:
-        leftover = self._gallery.find_version(definition, version)
-        if leftover is not None and cid.name in read_references(leftover.tags) + list(leftover.tags):
-            logger.info("Removing the failed image version %s/%s", definition, version)
-            self._gallery.delete_version(definition, version)
+        """Delete the version this call created, with a fresh deadline (the call's own may be what failed); a
+        failure here is logged so the caller raises the original error."""
+        gallery = self._gallery.with_deadline(Deadline(CLEANUP_GRACE_S))
+        try:
+            leftover = gallery.find_version(definition, version)
+            if leftover is not None and cid.name in read_references(leftover.tags) + list(leftover.tags):
+                logger.info("Removing the failed image version %s/%s", definition, version)
+                gallery.delete_version(definition, version)
+        except CpiError as error:
+            logger.error("Could not remove the failed image version %s/%s: %s", definition, version, error.message)
 
     # --- references -----------------------------------------------------------------------------------------
 
@@ -203,9 +216,13 @@ class GalleryStemcells:
     # --- resolution -----------------------------------------------------------------------------------------
 
     def _locate(self, cid: StemcellCid) -> tuple[str, str] | None:
-        """(definition, version) for ``cid``: by tag search, else from the blob's metadata."""
+        """(definition, version) for ``cid``: from the local cache, by tag search, else from the blob's metadata."""
+        cached = local_cache.read(self._cache_name(cid))
+        if isinstance(cached, list) and len(cached) == 2 and all(isinstance(part, str) for part in cached):
+            return cached[0], cached[1]
         found = self._gallery.find_version_ids_by_tag(cid.name)
         if found:
+            local_cache.write(self._cache_name(cid), list(found[0]))
             return found[0]
         metadata = self._store.metadata(cid)
         if not metadata or metadata.get("compute_gallery_name") != self._settings.name:
@@ -216,6 +233,10 @@ class GalleryStemcells:
             return None
         definition = metadata.get("compute_gallery_image_definition", "")
         return (definition, str(version)) if definition else None
+
+    def _cache_name(self, cid: StemcellCid) -> str:
+        gallery = f"{self._config.subscription_id}-{self._config.resource_group_name}-{self._settings.name}"
+        return f"stemcell-{gallery}-{cid.name}.json".lower()
 
     def _ready(self, image: GalleryVersion, region: str) -> bool:
         return image.replicated_to(region) and image.replica_count == self._settings.replicas

@@ -2,7 +2,8 @@
 
 The only module that handles ``azure.core.exceptions``. ``azure_errors(what)`` turns SDK failures into
 ``AzureError`` (code, HTTP status, request ids, a truthful ``ok_to_retry``); ``find(what, fn)`` returns None on
-404; ``wait(poller, what, deadline)`` bounds every LRO by the call's deadline and logs progress.
+404; ``wait(poller, what, deadline)`` bounds every LRO by the call's deadline and logs progress;
+``status_is_final(interval)`` is the polling for creates whose result the CPI does not read.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 from azure.core.polling import LROPoller
+from azure.core.polling.base_polling import LocationPolling, StatusCheckPolling
+from azure.mgmt.core.polling.arm_polling import ARMPolling, AzureAsyncOperationPolling, BodyContentPolling
 
 from bosh_azure_cpi.errors import AzureError, CloudError, DeadlineExceeded
 from bosh_azure_cpi.models.deadline import Deadline
@@ -29,6 +32,26 @@ from bosh_azure_cpi.services.retry import NON_RETRYABLE_CODES, RETRY_STATUSES, R
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 PROGRESS_INTERVAL_S = 10.0
+
+
+class _AsyncOperationWithoutFinalGet(AzureAsyncOperationPolling):  # type: ignore[type-arg]
+    def get_final_get_url(self, pipeline_response: Any) -> None:
+        return None
+
+
+def status_is_final(interval: float) -> ARMPolling:
+    """ARM polling that ends when the ``Azure-AsyncOperation`` status says Succeeded, without the GET of the
+    resource that follows by default: one ARM read less per write whose result is not used (NIC and VM creation;
+    the CPI knows their ids). The poller's ``result()`` is then not the resource: do not read it."""
+    return ARMPolling(
+        interval,
+        lro_algorithms=[
+            _AsyncOperationWithoutFinalGet(),
+            LocationPolling(),
+            BodyContentPolling(),
+            StatusCheckPolling(),
+        ],
+    )
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ from bosh_azure_cpi.models.network import Network
 from bosh_azure_cpi.models.refs import SecurityGroupRef
 from bosh_azure_cpi.models.resource_ids import resource_id
 from bosh_azure_cpi.models.vm_props import PoolRef
-from bosh_azure_cpi.services.lro import azure_errors, find, ignore_missing, wait
+from bosh_azure_cpi.services.lro import azure_errors, find, ignore_missing, status_is_final, wait
 from bosh_azure_cpi.services.params.network import NicSpec, build_nic_params, build_public_ip_params
 
 if TYPE_CHECKING:
@@ -118,9 +118,13 @@ class NetworkService:
 
     def create_nic(self, group: str, spec: NicSpec) -> str:
         what = f"Creating network interface '{spec.name}'"
+        polling = status_is_final(self._config.polling_interval_seconds)
         with azure_errors(what):
-            poller = self._client.network_interfaces.begin_create_or_update(group, spec.name, build_nic_params(spec))
-        return str(wait(poller, what, self._deadline).id)
+            poller = self._client.network_interfaces.begin_create_or_update(
+                group, spec.name, build_nic_params(spec), polling=polling
+            )
+        wait(poller, what, self._deadline)
+        return resource_id(self._config.subscription_id, group, "Microsoft.Network/networkInterfaces", spec.name)
 
     def delete_nic(self, group: str, name: str) -> bool:
         return self._delete(f"Deleting network interface '{name}'", self._client.network_interfaces, group, name)

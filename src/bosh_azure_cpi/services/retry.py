@@ -51,8 +51,12 @@ def error_code(response: Any) -> str:
     if header:
         return str(header)
     try:
+        # Responses of long-running operations' first requests are streamed: text() raises ResponseNotReadError
+        # until the (small) error body is read, which would turn every 4xx into a retried "connection error".
+        if callable(getattr(response, "read", None)):
+            response.read()
         body = json.loads(response.text() or "{}")
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except Exception:  # a body that cannot be read or parsed has no code; the status decides
         return ""
     error = body.get("error") if isinstance(body, dict) else None
     return str(error.get("code", "")) if isinstance(error, dict) else ""

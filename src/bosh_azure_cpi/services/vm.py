@@ -19,7 +19,7 @@ from bosh_azure_cpi.errors import AzureError, CloudError, VMNotFound
 from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.models.resource_ids import resource_id
 from bosh_azure_cpi.models.vm_props import AvailabilitySetSpec
-from bosh_azure_cpi.services.lro import azure_errors, find, ignore_missing, to_azure_error, wait
+from bosh_azure_cpi.services.lro import azure_errors, find, ignore_missing, status_is_final, to_azure_error, wait
 from bosh_azure_cpi.services.params.disk import build_disk_update
 from bosh_azure_cpi.services.params.vm import build_availability_set_params
 
@@ -49,7 +49,8 @@ class VmService:
         expand = "instanceView" if instance_view else None
         return find(f"Getting VM '{name}'", lambda: self._client.virtual_machines.get(group, name, expand=expand))
 
-    def create(self, group: str, name: str, body: m.VirtualMachine) -> m.VirtualMachine:
+    def create(self, group: str, name: str, body: m.VirtualMachine) -> None:
+        """Create the VM and wait until Azure reports it provisioned (no read-back: nothing of it is needed)."""
         what = f"Creating VM '{name}'"
         logger.info(
             "%s (%s in %s)",
@@ -58,8 +59,10 @@ class VmService:
             body.location,
         )
         with azure_errors(what):
-            poller = self._client.virtual_machines.begin_create_or_update(group, name, body)
-        return wait(poller, what, self._deadline)
+            poller = self._client.virtual_machines.begin_create_or_update(
+                group, name, body, polling=status_is_final(self._config.polling_interval_seconds)
+            )
+        wait(poller, what, self._deadline)
 
     def delete(self, group: str, name: str) -> bool:
         what = f"Deleting VM '{name}'"
@@ -130,6 +133,20 @@ class VmService:
             response = self._client.send_request(HttpRequest("GET", url))
             response.raise_for_status()
         return str(response.json()["location"])
+
+    def ensure_resource_group(self, group: str, location: str) -> None:
+        """Create the resource group in ``location`` unless it exists (a vm_type's own ``resource_group_name``;
+        the Ruby CPI creates it too). Never deleted by the CPI."""
+        from azure.core.rest import HttpRequest  # noqa: PLC0415
+
+        url = f"/subscriptions/{self._config.subscription_id}/resourcegroups/{group}?api-version=2021-04-01"
+        with azure_errors(f"Creating resource group '{group}' in '{location}'"):
+            found = self._client.send_request(HttpRequest("GET", url))
+            if found.status_code != 404:
+                found.raise_for_status()
+                return
+            self._client.send_request(HttpRequest("PUT", url, json={"location": location})).raise_for_status()
+        logger.info("Created resource group '%s' in '%s'", group, location)
 
     def ensure_availability_set(self, group: str, spec: AvailabilitySetSpec, location: str) -> str:
         """Create or update the availability set (idempotent PUT); returns its id."""

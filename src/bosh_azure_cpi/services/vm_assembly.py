@@ -54,6 +54,8 @@ class VmAssembly:
     def availability_set(self, props: VmProps, group: str, location: str) -> str:
         if props.availability_set is None:
             return ""
+        # Recorded so a failed create removes the set again when it is left empty (the Ruby CPI does too).
+        self._ledger.add("availability_set", group, props.availability_set.name)
         return self._vms.ensure_availability_set(group, props.availability_set, location)
 
     def public_ip(self, request: VmRequest, group: str, location: str) -> str:
@@ -239,8 +241,9 @@ class VmAssembly:
         )
 
     def rollback(self) -> None:
-        """Delete what the ledger recorded, newest first; failures are logged and the rest still attempted."""
-        for kind, group, name in reversed(self._ledger.entries):
+        """Delete what the ledger recorded, users before what they use (the VM, its disks, NICs, public IPs, then
+        availability sets), newest first within a kind; failures are logged and the rest still attempted."""
+        for kind, group, name in reversed(self._ledger.ordered()):
             try:
                 self._delete(kind, group, name)
             except CpiError as error:
@@ -255,6 +258,8 @@ class VmAssembly:
             self._network.delete_public_ip(group, name)
         elif kind == "disk":
             self._vms.delete_disk(group, name)
+        elif kind == "availability_set":
+            self._vms.delete_availability_set_if_empty(group, name)
         logger.info("Cleaned up %s '%s'", kind, name)
 
 

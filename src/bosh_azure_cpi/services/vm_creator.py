@@ -31,17 +31,25 @@ logger = logging.getLogger(__name__)
 CLEANUP_GRACE_S = 600
 
 
+_DEPENDENCY_ORDER = ("availability_set", "public_ip", "nic", "disk", "vm")
+
+
 @dataclass
 class Ledger:
-    """Resources created by this call, in creation order; rolled back in reverse."""
+    """Resources created by this call; rolled back in the reverse of :meth:`ordered`."""
 
     entries: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, group, name)
 
     def add(self, kind: str, group: str, name: str) -> None:
         self.entries.append((kind, group, name))
 
+    def ordered(self) -> list[tuple[str, str, str]]:
+        """What is used before its users (availability sets, public IPs, NICs, disks, the VM), creation order within
+        a kind: the preparations run in parallel, so their creation order alone is not stable."""
+        return sorted(self.entries, key=lambda entry: _DEPENDENCY_ORDER.index(entry[0]))
+
     def describe(self) -> str:
-        return ", ".join(f"{kind} '{name}'" for kind, _, name in self.entries) or "nothing"
+        return ", ".join(f"{kind} '{name}'" for kind, _, name in self.ordered()) or "nothing"
 
 
 class VmCreator:
@@ -61,6 +69,8 @@ class VmCreator:
         ledger = Ledger()
         try:
             location = azure.location or self._network.vnet_location(request.plan.primary)
+            if group != azure.resource_group_name:
+                self._vms.ensure_resource_group(group, location)
             assembly = VmAssembly(self._vms, self._network, self._config, ledger)
             image, set_id, pip_id, refs = self._prepare(request, group, location, assembly)
             nic_ids = assembly.create_nics(request, group, location, pip_id, refs)

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bosh_azure_cpi.config import CpiConfig
@@ -17,6 +12,7 @@ from bosh_azure_cpi.models.cids import DiskCid, VmCid
 from bosh_azure_cpi.models.instance_types import SkuInfo, rank_instance_types
 from bosh_azure_cpi.models.resource_ids import group_of, name_of
 from bosh_azure_cpi.models.vm_spec import EPHEMERAL_SUFFIX, OS_DISK_PREFIX, VmRequest
+from bosh_azure_cpi.services import local_cache
 from bosh_azure_cpi.services.vm import VmService
 
 if TYPE_CHECKING:
@@ -132,15 +128,16 @@ class VmLifecycle:
             self._vms.delete_availability_set_if_empty(group, leftovers.set_name)
 
     def _skus(self, location: str) -> list[SkuInfo]:
-        cache = _sku_cache_path(location)
+        name = f"skus-{location}.json"
+        cached = local_cache.read(name, SKU_CACHE_SECONDS)
         try:
-            if time.time() - cache.stat().st_mtime < SKU_CACHE_SECONDS:
-                return [SkuInfo(**item) for item in json.loads(cache.read_text())]
-        except (OSError, ValueError, TypeError):
+            if cached is not None:
+                return [SkuInfo(**item) for item in cached]
+        except TypeError:
             pass
         skus = [info for sku in self._vms.list_skus(location) if (info := _sku_info(sku)) is not None]
-        _write_cache(
-            cache,
+        local_cache.write(
+            name,
             [{"name": s.name, "cpus": s.cpus, "memory_mib": s.memory_mib, "premium_io": s.premium_io} for s in skus],
         )
         return skus
@@ -209,21 +206,3 @@ def _sku_info(sku: Any) -> SkuInfo | None:
         memory_mib=int(float(caps["MemoryGB"]) * 1024),
         premium_io=caps.get("PremiumIO") == "True",
     )
-
-
-def _sku_cache_path(location: str) -> Path:
-    base = Path("/var/vcap/sys/run/azure_cpi/cache")
-    if not base.is_dir():
-        base = Path(tempfile.gettempdir()) / "bosh-azure-cpi-cache"
-    return base / f"skus-{location}.json"
-
-
-def _write_cache(path: Path, items: list[dict[str, Any]]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".skus-")
-        with os.fdopen(fd, "w") as handle:
-            json.dump(items, handle)
-        os.replace(temp, path)
-    except OSError as exc:
-        logger.warning("Cannot cache resource SKUs in %s: %s", path, exc)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from bench import fixtures
 from tests.support.images import chs_geometry, nonzero_ranges, parse_footer
+
+from bench import fixtures
 
 MIB = fixtures.MIB
 SIZE = 16 * MIB
@@ -108,6 +109,9 @@ def test_nonzero_counters_match_a_recount(built: fixtures.StemcellFixture, vhd: 
     sector_bytes = sum(length for _, length in nonzero_ranges(vhd))
 
     assert built.nonzero_sector_bytes == sector_bytes
+    blocks = range(0, len(vhd), 4096)
+    assert built.nonzero_block_bytes == sum(len(vhd[b : b + 4096]) for b in blocks if vhd[b : b + 4096].strip(b"\0"))
+    assert sector_bytes <= built.nonzero_block_bytes
     assert built.nonzero_bytes == len(vhd) - vhd.count(0)
     assert 0.25 * SIZE < built.nonzero_bytes <= built.nonzero_sector_bytes < 0.8 * SIZE
     assert built.file_count > 10

@@ -34,7 +34,7 @@ from bosh_azure_cpi.services.stemcell_image import ImageDigest, open_vhd
 NAME = "fake-stemcell.vhd"
 METADATA = {"name": "fake-name", "version": "fake-version"}
 WAIT = 10.0  # safety net for waits on events; never reached when the code is right
-FAST = UploadTuning(chunk_size=MIB, gap_budget=1.0)  # gaps merged freely: these tests check the mechanics
+FAST = UploadTuning(chunk_size=MIB)
 
 
 class FakeVhd:
@@ -95,7 +95,7 @@ def uploader(client: Any, *, threads: int = 2, **kwargs: Any) -> PageBlobUploade
 
 def test_upload_creates_leases_writes_verifies_tags_and_releases(client: Any) -> None:
     data = bytearray(islands(16))
-    dense = 5 * MIB + 8192  # 9 MiB of data after island 5, 4 KiB of zeros between them
+    dense = 5 * MIB + 8192  # 9 MiB of data after island 5, a zero 4 KiB block between them
     data[dense : dense + 9 * MIB] = random.Random(1).randbytes(9 * MIB).replace(b"\0", b"\2")
     lease = client.acquire_lease.return_value
     clock = itertools.count(100.0, 0.5)
@@ -109,7 +109,7 @@ def test_upload_creates_leases_writes_verifies_tags_and_releases(client: Any) ->
     rebuilt = bytearray(len(data))
     for call in client.upload_page.call_args_list:
         page, offset, length = call.args[0], call.kwargs["offset"], call.kwargs["length"]
-        assert call.kwargs == {"offset": offset, "length": length, "lease": lease, "validate_content": True}
+        assert call.kwargs == {"offset": offset, "length": length, "lease": lease, "validate_content": False}
         assert offset % 512 == 0 and length % 512 == 0 and 0 < length <= 4 * MIB and len(page) == length
         rebuilt[offset : offset + length] = page
     assert rebuilt == data
@@ -129,8 +129,8 @@ def test_upload_creates_leases_writes_verifies_tags_and_releases(client: Any) ->
         seconds=report.seconds,
         verified=True,
     )
-    # islands 0-4; island 5 + the 4 KiB gap + 9 MiB dense, split 4 + 4 + 1; island 15; the last sector
-    assert report.put_page_requests == 5 + 3 + 1 + 1
+    # islands 0-5; the 9 MiB dense, split 4 + 4 + 1; island 15; the last sector
+    assert report.put_page_requests == 6 + 3 + 1 + 1
     assert report.seconds > 0
 
 
@@ -161,8 +161,8 @@ class _Records(logging.Handler):
             self.seen.set()
 
 
-def test_reader_blocks_when_2x_threads_writes_are_pending(client: Any) -> None:
-    threads = 2
+def test_reader_blocks_when_threads_plus_2_writes_are_pending(client: Any) -> None:
+    threads = 3
     gate, busy = threading.Event(), threading.Condition()
     state = {"in_flight": 0, "max": 0}
 
@@ -191,8 +191,8 @@ def test_reader_blocks_when_2x_threads_writes_are_pending(client: Any) -> None:
         try:
             worker.start()
             assert full.seen.wait(WAIT), "the reader never found the queue full"
-            # Nothing completed: 2 x threads writes pending, one more in hand (the scanner holds the open write).
-            assert vhd.yielded == 2 * threads + 2
+            # Nothing completed: threads + 2 writes pending, one more in hand (the scanner holds the open write).
+            assert vhd.yielded == (threads + 2) + 2
             with busy:
                 assert busy.wait_for(lambda: state["in_flight"] == threads, WAIT)
         finally:
@@ -206,7 +206,7 @@ def test_reader_blocks_when_2x_threads_writes_are_pending(client: Any) -> None:
 def test_failed_put_page_stops_the_upload_and_deletes_the_blob(client: Any) -> None:
     lease = client.acquire_lease.return_value
     vhd = FakeVhd(islands(24))
-    full = _Records(f"Put Page queue full .* at offset {4 * MIB};")  # writes 2 and 3 pending
+    full = _Records(f"Put Page queue full .* at offset {5 * MIB};")  # writes 2, 3 and 4 pending (threads + 2)
 
     def failing(page: bytes, offset: int, length: int, **_: Any) -> dict[str, Any]:
         if offset == 2 * MIB:  # fail once the reader has queued a write behind this one and waits
@@ -220,7 +220,7 @@ def test_failed_put_page_stops_the_upload_and_deletes_the_blob(client: Any) -> N
 
     assert err.value.message == f"Put Page {2 * MIB}+4096: The server is busy."
     assert client.upload_page.call_count == 3  # the write queued behind the failed one never starts
-    assert vhd.yielded == 6  # of 25 chunks: the reader stopped at the write it was waiting to queue
+    assert vhd.yielded == 7  # of 25 chunks: the reader stopped at the write it was waiting to queue
     client.delete_blob.assert_called_once_with(lease=lease)
     client.set_blob_metadata.assert_not_called()
     lease.release.assert_not_called()

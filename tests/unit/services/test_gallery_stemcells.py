@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -260,8 +261,7 @@ def test_delete_drops_one_reference_and_keeps_the_version(world: World) -> None:
 
     world.service.delete(cid)
 
-    assert world.journal == [
-        f"find_version_ids_by_tag {cid}",
+    assert world.journal == [  # the version is known from the cache that create() wrote
         f"lock {LOCK}",
         f"find_version {DEF} {VER}",
         f"set_tags {DEF} {VER}",
@@ -349,7 +349,23 @@ def test_resolve_uses_a_replicated_version_without_locking_or_writing(world: Wor
 
     assert image == VmImage(image_id=version_id(DEF, VER), os_type="Linux", disk_mib=5120, generation="gen1",
                             architecture="x64")  # fmt: skip
-    assert world.journal == [f"find_version_ids_by_tag {cid}", f"find_version {DEF} {VER} +replication"]
+    assert world.journal == [f"find_version {DEF} {VER} +replication"]  # located through the local cache
+
+
+def test_resolve_finds_a_stemcell_uploaded_elsewhere_by_its_tag_and_caches_it(world: World, tmp_path: Path) -> None:
+    cid = world.create()
+    for cached in (tmp_path / "bosh-azure-cpi-cache").glob("stemcell-*.json"):
+        cached.unlink()  # as on another Director
+    world.journal.clear()
+
+    world.service.resolve(cid, "East US")
+    world.service.resolve(cid, "East US")
+
+    assert world.journal == [
+        f"find_version_ids_by_tag {cid}",
+        f"find_version {DEF} {VER} +replication",
+        f"find_version {DEF} {VER} +replication",
+    ]
 
 
 def test_resolve_replicates_to_a_new_region_once_under_the_lock(world: World) -> None:

@@ -15,6 +15,7 @@ from azure.core.exceptions import (
 )
 from azure.core.pipeline.transport import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
+from azure.mgmt.core.polling.arm_polling import AzureAsyncOperationPolling
 from tests.fakes.http import CannedResponse
 from tests.fakes.pollers import FakeClock, FakePoller
 
@@ -179,3 +180,11 @@ def test_wait_logs_progress_while_the_operation_runs(
 
     assert len(caplog.messages) == 2
     assert all(message.startswith("Creating fake: still Replicating after ") for message in caplog.messages)
+
+
+def test_status_is_final_polls_the_async_operation_without_reading_the_resource_back():
+    polling = lro.status_is_final(2.0)
+    first = polling._lro_algorithms[0]
+    assert isinstance(first, AzureAsyncOperationPolling)
+    assert first.get_final_get_url(None) is None
+    assert polling._timeout == 2.0

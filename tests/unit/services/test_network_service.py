@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
+from azure.mgmt.core.polling.arm_polling import ARMPolling
 from azure.mgmt.network import models as n
 from tests.fakes.config import RESOURCE_GROUP, SUBSCRIPTION, fake_azure_config
 from tests.fakes.fake_vm_sdk import FakeNetworkClient, calls, http_error
@@ -225,10 +226,12 @@ def test_a_missing_application_gateway_is_named():
 def test_create_nic_sends_the_built_body_and_returns_its_id():
     network, client = service()
     nic_id = f"{NET.format(RG)}/networkInterfaces/fake-vm-0"
-    client.network_interfaces.begin_create_or_update.return_value = FakePoller(n.NetworkInterface({"id": nic_id}))
+    status_document = n.NetworkInterface({"id": "fake-operation-status-id"})  # no final GET: result() is not the NIC
+    client.network_interfaces.begin_create_or_update.return_value = FakePoller(status_document)
     spec = NicSpec(name="fake-vm-0", location="eastus", networks=(NETWORK,), subnet_ids=("fake-subnet-id",))
     assert network.create_nic(RG, spec) == nic_id
-    ((group, name, body),) = calls(client.network_interfaces.begin_create_or_update)
+    assert isinstance(client.network_interfaces.begin_create_or_update.call_args.kwargs["polling"], ARMPolling)
+    group, name, body = client.network_interfaces.begin_create_or_update.call_args.args
     assert (group, name) == (RG, "fake-vm-0")
     assert body.as_dict()["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"] == "10.0.0.5"
 

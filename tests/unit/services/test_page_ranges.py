@@ -76,9 +76,7 @@ def assert_well_formed(writes: list[PageWrite], data: bytes, max_length: int) ->
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data(), sparse_buffers(), st.sampled_from([PAGE_SIZE, 3 * PAGE_SIZE, 4096, MAX_PUT_PAGE]))
-def test_writes_cover_exactly_the_nonzero_pages_when_max_gap_is_zero(
-    data: st.DataObject, buffer: bytes, max_length: int
-) -> None:
+def test_writes_cover_exactly_the_nonzero_pages_by_default(data: st.DataObject, buffer: bytes, max_length: int) -> None:
     cuts = data.draw(chunkings(len(buffer)))
     writes = list(scan_writes(chunks_of(buffer, cuts), max_length=max_length))
 
@@ -89,38 +87,30 @@ def test_writes_cover_exactly_the_nonzero_pages_when_max_gap_is_zero(
         assert a.end < b.offset or a.length == max_length  # adjacent pages are coalesced up to the cap
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data(), sparse_buffers(), st.sampled_from([PAGE_SIZE, 2 * PAGE_SIZE, 8 * PAGE_SIZE]))
-def test_small_zero_gaps_are_bridged_when_max_gap_is_set(data: st.DataObject, buffer: bytes, max_gap: int) -> None:
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), sparse_buffers(), st.sampled_from([4096, 64 << 10]))
+def test_with_a_coarser_block_size_every_block_holding_data_is_sent_whole(
+    data: st.DataObject, buffer: bytes, block_size: int
+) -> None:
     cuts = data.draw(chunkings(len(buffer)))
-    max_length = data.draw(st.sampled_from([4 * PAGE_SIZE, 4096, MAX_PUT_PAGE]))
-    writes = list(scan_writes(chunks_of(buffer, cuts), max_length=max_length, max_gap=max_gap))
+    max_length = data.draw(st.sampled_from([4096, 3 * 4096, MAX_PUT_PAGE]))
+    writes = list(scan_writes(chunks_of(buffer, cuts), max_length=max_length, block_size=block_size))
 
-    assert_well_formed(writes, buffer, max_length)
+    assert rebuild(writes, len(buffer)) == buffer
+    blocks = {b for b in range(0, len(buffer), block_size) if any(buffer[b : b + block_size])}
     covered = {p for w in writes for p in range(w.offset, w.end, PAGE_SIZE)}
-    assert nonzero_pages(buffer) <= covered
-    for w in writes:  # zero pages inside a write only come from gaps of at most max_gap
-        zero_run = 0
-        for p in range(0, w.length, PAGE_SIZE):
-            zero_run = zero_run + PAGE_SIZE if w.data[p : p + PAGE_SIZE] == ZERO_PAGE else 0
-            assert zero_run <= max_gap
+    assert covered == {p for b in blocks for p in range(b, min(b + block_size, len(buffer)), PAGE_SIZE)}
+    for w in writes:
+        assert w.offset % PAGE_SIZE == 0 and 0 < w.length <= max_length
     for a, b in itertools.pairwise(writes):
-        gap = b.offset - a.end
-        assert gap > max_gap or a.length + gap >= max_length  # bridged whenever it fits
+        assert a.end < b.offset or a.length == max_length  # adjacent blocks are coalesced up to the cap
+    assert list(scan_writes([(0, buffer)], max_length=max_length, block_size=block_size)) == writes
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data(), sparse_buffers(), st.sampled_from([0.0, 0.01, 0.25]))
-def test_gap_budget_bounds_the_zero_bytes_sent(data: st.DataObject, buffer: bytes, budget: float) -> None:
-    cuts = data.draw(chunkings(len(buffer)))
-    scanner = PageScanner(max_gap=8 * PAGE_SIZE, gap_budget=budget)
-    writes = [w for offset, chunk in chunks_of(buffer, cuts) for w in scanner.feed(offset, chunk)] + scanner.close()
-
-    assert_well_formed(writes, buffer, MAX_PUT_PAGE)
-    nonzero = len(nonzero_pages(buffer)) * PAGE_SIZE
-    assert sum(w.length for w in writes) <= (1 + budget) * nonzero
-    if budget == 0.0:
-        assert {p for w in writes for p in range(w.offset, w.end, PAGE_SIZE)} == nonzero_pages(buffer)
+def test_a_last_partial_block_is_sent_when_it_holds_data() -> None:
+    buffer = b"\1" * PAGE_SIZE + bytes(4096 - PAGE_SIZE) + bytes(PAGE_SIZE) + b"\2" * PAGE_SIZE  # 4 KiB + 2 pages
+    assert list(page_ranges([(0, buffer)], block_size=4096)) == [(0, 4096 + 2 * PAGE_SIZE)]
+    assert list(page_ranges([(0, buffer[:-PAGE_SIZE] + ZERO_PAGE)], block_size=4096)) == [(0, 4096)]
 
 
 @settings(max_examples=50, deadline=None)
@@ -166,10 +156,10 @@ def test_close_rejects_a_stream_that_ends_inside_a_page() -> None:
         scanner.close()
 
 
-@pytest.mark.parametrize(("max_length", "max_gap"), [(0, 0), (700, 0), (PAGE_SIZE, -1)])
-def test_scanner_rejects_bad_settings(max_length: int, max_gap: int) -> None:
-    with pytest.raises(ValueError, match="max_"):
-        PageScanner(max_length=max_length, max_gap=max_gap)
+@pytest.mark.parametrize(("max_length", "block_size"), [(0, PAGE_SIZE), (700, PAGE_SIZE), (PAGE_SIZE, 1024)])
+def test_scanner_rejects_bad_settings(max_length: int, block_size: int) -> None:
+    with pytest.raises(ValueError, match="max_length|block_size"):
+        PageScanner(max_length=max_length, block_size=block_size)
 
 
 def test_merge_ranges_sorts_and_joins_touching_and_overlapping_ranges() -> None:

@@ -241,17 +241,18 @@ ROLLBACK_ALL = [
     ("delete_nic", RG, f"{AGENT}-1"),
     ("delete_nic", RG, f"{AGENT}-0"),
     ("delete_public_ip", RG, AGENT),
+    ("delete_availability_set_if_empty", RG, "fake-set"),
 ]
 
 
 @pytest.mark.parametrize(
     ("method", "name", "deleted"),
     [
-        ("resolve", None, ROLLBACK_ALL[-1:]),
-        ("ensure_availability_set", None, ROLLBACK_ALL[-1:]),
-        ("create_public_ip", None, ROLLBACK_ALL[-1:]),  # recorded before its request: it may exist
-        ("create_nic", f"{AGENT}-0", ROLLBACK_ALL[-2:]),
-        ("create_nic", f"{AGENT}-1", ROLLBACK_ALL[-3:]),
+        ("resolve", None, ROLLBACK_ALL[-2:]),  # the other preparations ran to their end
+        ("ensure_availability_set", None, ROLLBACK_ALL[-2:]),  # recorded before its request: it may exist
+        ("create_public_ip", None, ROLLBACK_ALL[-2:]),
+        ("create_nic", f"{AGENT}-0", ROLLBACK_ALL[-3:]),
+        ("create_nic", f"{AGENT}-1", ROLLBACK_ALL[-4:]),
         ("create_vm", None, ROLLBACK_ALL),
         ("set_disk_performance", None, ROLLBACK_ALL),
     ],
@@ -300,7 +301,10 @@ def test_preparation_tasks_are_all_awaited_before_the_rollback():
     w.fail(vm_request(PROPS))
     calls = [call[0] for call in w.log]
     assert calls.index("create_public_ip") < calls.index("delete_public_ip")
-    assert w.log.named(*DELETES) == [("delete_public_ip", RG, AGENT)]
+    assert w.log.named(*DELETES) == [
+        ("delete_public_ip", RG, AGENT),
+        ("delete_availability_set_if_empty", RG, "fake-set"),
+    ]
 
 
 def test_keep_failed_vms_keeps_everything_and_names_it():
@@ -309,7 +313,7 @@ def test_keep_failed_vms_keeps_everything_and_names_it():
     error = w.fail(vm_request(PROPS, TWO_NICS))
     assert w.log.named(*DELETES) == []
     assert error.message == (
-        f"Creating VM '{AGENT}': OperationNotAllowed: fake-quota (kept for troubleshooting: public_ip '{AGENT}', "
+        f"Creating VM '{AGENT}': OperationNotAllowed: fake-quota (kept for troubleshooting: availability_set 'fake-set', public_ip '{AGENT}', "
         f"nic '{AGENT}-0', nic '{AGENT}-1', disk '{OS_DISK}', disk '{EPHEMERAL}', vm '{AGENT}')"
     )
 
@@ -361,7 +365,11 @@ def test_custom_data_over_the_limit_fails_before_the_vm_request():
     assert error.ok_to_retry is False
     assert error.message.startswith("The agent settings are ")
     assert w.log.named("create_vm") == []
-    assert w.log.named(*DELETES) == [("delete_nic", RG, f"{AGENT}-0"), ("delete_public_ip", RG, AGENT)]
+    assert w.log.named(*DELETES) == [
+        ("delete_nic", RG, f"{AGENT}-0"),
+        ("delete_public_ip", RG, AGENT),
+        ("delete_availability_set_if_empty", RG, "fake-set"),
+    ]
 
 
 def test_windows_stemcells_are_refused_after_cleaning_up():

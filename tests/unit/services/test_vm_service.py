@@ -61,9 +61,11 @@ def test_create_waits_for_the_vm():
     vms, client = service()
     body = m.VirtualMachine(location="eastus")
     created = vm('"1"')
-    client.virtual_machines.begin_create_or_update.return_value = FakePoller(created, polls=2)
-    assert vms.create(RG, "fake-vm", body) is created
-    assert calls(client.virtual_machines.begin_create_or_update) == [(RG, "fake-vm", body)]
+    poller = FakePoller(created, polls=2)
+    client.virtual_machines.begin_create_or_update.return_value = poller
+    vms.create(RG, "fake-vm", body)
+    assert poller.done()
+    assert client.virtual_machines.begin_create_or_update.call_args.args == (RG, "fake-vm", body)
 
 
 def test_a_failed_create_is_an_azure_error_naming_the_vm():
