@@ -126,6 +126,7 @@ class Endpoint:
 def fresh_azurite(workdir: Path) -> Iterator[Endpoint]:
     """A new in-memory Azurite (container ``stemcell`` created) behind a counting relay; removed afterwards."""
     from azure.storage.blob import BlobServiceClient
+
     from tests.peers import Azurite
 
     azurite = Azurite(workdir, EXTENT_MEMORY_MB).start()

@@ -196,7 +196,8 @@ class ArmEmulator:
         action = rule.action if rule is not None else None
         label = (rule.name or type(action).__name__) if rule is not None else None
         if isinstance(action, faults.Respond):
-            return kind, action.reply(), None, label
+            reply = action.reply()
+            return kind, _with_request_ids(reply, request) if is_arm else reply, None, label
         reset = action if isinstance(action, faults.Reset) else None
         if reset is not None and not reset.mid_response:
             return kind, None, reset, label

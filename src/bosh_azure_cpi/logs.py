@@ -2,7 +2,8 @@
 
 Only ``cli`` calls ``start_capture``. Every line passes a redacting formatter (including tracebacks), which
 removes registered secrets (``register_secret``) and anything that looks like a credential: SAS signatures,
-account keys, bearer tokens, PEM private keys, ``client_secret``/``customData``/``password`` values.
+account keys (also bare, as 64-byte base64), bearer tokens, PEM private keys, ``client_secret``/``customData``/
+``password`` values.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ _PATTERNS = (
         r"private_key|access_token|refresh_token)[\"']?\s*[:=]\s*[\"'])[^\"']*"
     ),
     re.compile(r"\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*"),  # JWTs
+    # Storage account (and Kerberos) keys: 64 bytes in base64, e.g. in the listKeys answer that debug logging shows.
+    re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])"),
 )
 _secrets: set[str] = set()
 _LOG_FORMAT = "%(asctime)s.%(msecs)03d %(levelname)s [%(request_tag)s] %(name)s: %(message)s"

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
 from bench.sink import CountingRelay, DiscardSink, classify
 
 ROOT = Path(__file__).resolve().parents[2]

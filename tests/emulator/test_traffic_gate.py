@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 from azure.mgmt.compute import ComputeManagementClient
-from tools import validate_traffic
 
 from arm_emulator import ArmEmulator
 from tests.emulator.conftest import version_body
 from tests.peers import LOCATION, RESOURCE_GROUP
+from tools import validate_traffic
 
 FLOW_OPERATIONS = (
     "Galleries_CreateOrUpdate",

@@ -256,3 +256,57 @@ def error_of(response: P.CpiResponse) -> tuple[str, str, bool]:
     """``(type, message, ok_to_retry)`` of an error response (AssertionError when the call succeeded)."""
     assert response.error is not None, f"expected an error, got result {response.result!r}"
     return response.error["type"], response.error["message"], response.error["ok_to_retry"]
+
+
+# ---- persistent disks --------------------------------------------------------------------------------------------
+
+
+def cpi_runner(config_path: Path, workdir: Path) -> Callable[..., P.CpiResponse]:
+    """``run(method, *arguments, api_version=2)`` like the ``cpi`` fixture, for module-scoped fixtures."""
+
+    def run(method: str, *arguments: Any, api_version: int | None = 2) -> P.CpiResponse:
+        return P.run_cpi(config_path, method, arguments, workdir=workdir, api_version=api_version)
+
+    return run
+
+
+def disk_name(cid: str) -> str:
+    """The ``disk_name`` of a v2 disk or snapshot CID."""
+    pairs = dict(item.split(":", 1) for item in cid.split(";"))
+    return pairs["disk_name"]
+
+
+def disk(peers: P.Peers, name: str, group: str = RG) -> dict[str, Any]:
+    found = peers.emulator.resource(compute_id("disks", name, group))
+    assert found is not None, f"disk {name} is missing"
+    return found
+
+
+def persistent_disks(peers: P.Peers, agent_id: str, group: str = RG) -> dict[str, int]:
+    """``{disk name: LUN}`` of the VM's data disks other than its ephemeral disk."""
+    found = peers.emulator.resource(vm_id(agent_id, group))
+    assert found is not None, f"VM {agent_id} is missing"
+    data = found["properties"]["storageProfile"].get("dataDisks") or []
+    return {d["name"]: d["lun"] for d in data if not d["name"].endswith("-ephemeral-disk")}
+
+
+LOCK_CONTAINER = "bosh-cpi-locks"  # the CPI's lock blobs stay for reuse (README "Concurrency")
+DEFINITION_TYPE = "microsoft.compute/galleries/images"  # never deleted, reused by the next stemcell (README)
+
+
+def azure_state(peers: P.Peers, *, everything: bool = False) -> set[str]:
+    """Every ARM resource id and every blob; without ``everything``, only what a call may leave behind: no image
+    definitions and no lock blobs (both kept for reuse by design)."""
+    resources = {
+        str(r["id"]).lower()
+        for r in peers.emulator.resources()
+        if everything or str(r["type"]).lower() != DEFINITION_TYPE
+    }
+    service = P.blob_service(peers)
+    blobs = {
+        f"blob:{container.name}/{blob.name}"
+        for container in service.list_containers()
+        if everything or container.name != LOCK_CONTAINER
+        for blob in service.get_container_client(container.name).list_blobs()
+    }
+    return resources | blobs

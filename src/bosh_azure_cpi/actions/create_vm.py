@@ -10,14 +10,18 @@ raised, with ``ok_to_retry`` true only for transient causes. https://bosh.io/doc
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from bosh_azure_cpi.errors import CpiError, VMCreationFailed
+from bosh_azure_cpi.models.agent_settings import check_fits
 from bosh_azure_cpi.models.cids import DiskCid, StemcellCid
 from bosh_azure_cpi.models.network import NetworkPlan
 from bosh_azure_cpi.models.vm_props import VmProps
 from bosh_azure_cpi.models.vm_spec import VmRequest
 from bosh_azure_cpi.services.interfaces import Call
+
+logger = logging.getLogger(__name__)
 
 
 def create_vm(
@@ -43,8 +47,11 @@ def create_vm(
             ),
             env=env,
         )
+        check_fits(env, networks)
     except CpiError as error:
         raise VMCreationFailed(error.message, ok_to_retry=False) from error
+    # The agent id names everything the call creates: after a SIGKILL, delete_vm with it removes the leftovers.
+    logger.info("Creating VM '%s' with stemcell '%s'", agent_id, stemcell_cid)
     cid = call.services.vms.create(request)
     return [str(cid), networks] if call.v2 else str(cid)
 

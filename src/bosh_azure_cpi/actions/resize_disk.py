@@ -1,5 +1,6 @@
 """``resize_disk(disk_cid, new_size)``: grow a detached managed disk to ``new_size`` MiB (rounded up to GiB);
-the same size is a no-op; shrinking answers ``NotSupported`` (the Director then copies to a new disk).
+the same size is a no-op; shrinking, or growing a disk Azure cannot resize while it is attached to a running VM,
+answers ``NotSupported`` (the Director then copies to a new disk).
 https://bosh.io/docs/cpi-api-v2-method/resize-disk/
 """
 

@@ -1,7 +1,7 @@
 """``update_disk(disk_cid, new_size, cloud_properties)``: change a detached disk in place — size (grow only),
 ``storage_account_type``, ``iops``, ``mbps``. Returns null (the CID is unchanged). ``NotSupported`` (the Director
 then copies to a new disk) for changes Azure cannot make in place: caching, shrinking, unsupported type
-conversions. https://bosh.io/docs/cpi-api-v2-method/update-disk/
+conversions, size or type changes of a disk attached to a running VM. https://bosh.io/docs/cpi-api-v2-method/update-disk/
 """
 
 from __future__ import annotations

@@ -26,6 +26,21 @@ def disk_hint(lun: int) -> dict[str, str]:
     return {"lun": str(lun), "host_device_id": SCSI_HOST_DEVICE_ID}
 
 
+def check_fits(env: dict[str, Any], networks: dict[str, Any]) -> None:
+    """InvalidArgument when ``env`` and ``networks`` alone already exceed the custom data limit, so create_vm
+    refuses them before it creates anything (the full document is checked again by :meth:`custom_data`)."""
+    size = len(json.dumps({"env": env, "networks": networks}, separators=(",", ":")).encode())
+    if size > CUSTOM_DATA_LIMIT:
+        raise _too_large(f"{size} bytes or more")
+
+
+def _too_large(size: str) -> InvalidArgument:
+    return InvalidArgument(
+        f"The agent settings are {size}, over Azure's custom data limit of {CUSTOM_DATA_LIMIT} "
+        "bytes; reduce the size of 'env' (for example certificates or blobstore options)"
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AgentSettings:
     vm_cid: str
@@ -73,8 +88,5 @@ class AgentSettings:
         """Base64 of the compact JSON document; InvalidArgument when over Azure's custom data limit."""
         raw = json.dumps(self.document(), separators=(",", ":")).encode()
         if len(raw) > CUSTOM_DATA_LIMIT:
-            raise InvalidArgument(
-                f"The agent settings are {len(raw)} bytes, over Azure's custom data limit of {CUSTOM_DATA_LIMIT} "
-                "bytes; reduce the size of 'env' (for example certificates or blobstore options)"
-            )
+            raise _too_large(f"{len(raw)} bytes")
         return base64.b64encode(raw).decode("ascii")

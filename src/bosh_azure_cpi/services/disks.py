@@ -14,7 +14,7 @@ from typing import Any
 from bosh_azure_cpi.config import AzureConfig
 from bosh_azure_cpi.errors import AzureError, DiskNotAttached, DiskNotFound, NotSupported, VMNotFound
 from bosh_azure_cpi.models.cids import MANAGED_DATA_DISK_PREFIX, DiskCid, VmCid
-from bosh_azure_cpi.models.disk_props import DiskProps, disk_size_gib
+from bosh_azure_cpi.models.disk_props import PERFORMANCE_TYPES, DiskProps, disk_size_gib
 from bosh_azure_cpi.models.instance_types import default_disk_type
 from bosh_azure_cpi.models.resource_ids import resource_id
 from bosh_azure_cpi.services.disk import DiskService
@@ -103,7 +103,7 @@ class Disks:
         if size == current:
             logger.info("Disk %s already has %d GiB", cid.disk_name, size)
             return
-        self._disks.update(cid, f"Resizing disk '{cid.disk_name}' to {size} GiB", size_gib=size)
+        self._change_in_place(cid, f"Resizing disk '{cid.disk_name}' to {size} GiB", size_gib=size)
 
     def update(self, cid: DiskCid, size_mib: int, props: DiskProps) -> None:
         disk = self._require(cid)
@@ -112,20 +112,18 @@ class Disks:
         size, current = disk_size_gib(size_mib, "new size"), int(disk.properties.disk_size_gb or 0)
         if size < current:
             raise NotSupported("Disk size cannot be decreased")
-        current_type = str(getattr(disk.sku.name, "value", disk.sku.name)) if disk.sku else ""
+        current_type = _value(disk.sku.name) if disk.sku else ""
         new_type = props.storage_account_type if props.storage_account_type != current_type else ""
+        if new_type in PERFORMANCE_TYPES and cid.caching != "None":  # the CID's caching is what attach_disk sends
+            raise NotSupported(f"Disk '{cid.disk_name}' has caching {cid.caching}; {new_type} disks need None")
         props.check_for(props.storage_account_type or current_type)
-        changes = {"size_gib": size if size != current else None, "disk_type": new_type, "iops": props.iops,
-                   "mbps": props.mbps}  # fmt: skip
+        changes = {"size_gib": size if size != current else None, "disk_type": new_type,
+                   "iops": _changed(props.iops, disk.properties.disk_iops_read_write),
+                   "mbps": _changed(props.mbps, disk.properties.disk_m_bps_read_write)}  # fmt: skip
         if not any(value for value in changes.values()):
             logger.info("Disk %s already matches the requested size and properties", cid.disk_name)
             return
-        try:
-            self._disks.update(cid, f"Updating disk '{cid.disk_name}'", **changes)
-        except AzureError as error:
-            if "not supported" in error.message.lower() and "account type" in error.message.lower():
-                raise NotSupported(f"Disk conversion is not supported: {error.message}") from error
-            raise
+        self._change_in_place(cid, f"Updating disk '{cid.disk_name}'", **changes)
 
     def snapshot(self, cid: DiskCid, metadata: dict[str, str]) -> DiskCid:
         disk = self._require(cid)
@@ -142,6 +140,20 @@ class Disks:
     def set_metadata(self, cid: DiskCid, metadata: dict[str, str]) -> None:
         disk = self._require(cid)
         self._disks.set_tags(cid, {**(disk.tags or {}), **{k: v[:256] for k, v in metadata.items()}})
+
+    def _change_in_place(self, cid: DiskCid, what: str, **changes: Any) -> None:
+        """PATCH the disk; Azure's refusals of the change itself become NotSupported (the Director then copies
+        the data to a new disk): account type conversions it does not support (the Ruby CPI's rule) and resizes
+        or conversions it cannot make while the disk is attached to a running VM."""
+        try:
+            self._disks.update(cid, what, **changes)
+        except AzureError as error:
+            text = error.message.lower()
+            if "not supported" in text and "account type" in text:
+                raise NotSupported(f"Disk conversion is not supported: {error.message}") from error
+            if error.status == 409 and "only when" in text and "deallocated" in text:
+                raise NotSupported(f"Azure cannot change the disk while it is in use: {error.message}") from error
+            raise
 
     def _require(self, cid: DiskCid) -> Any:
         disk = self._disks.find(cid)
@@ -160,7 +172,8 @@ class Disks:
         vm = self._vms.find(vm_cid.resource_group_name, vm_cid.vm_name)
         if vm is None:
             raise VMNotFound(f"VM '{vm_cid}' cannot be found")
-        size = str(vm.properties.hardware_profile.vm_size) if vm.properties and vm.properties.hardware_profile else ""
+        hardware = vm.properties.hardware_profile if vm.properties else None
+        size = _value(hardware.vm_size) if hardware else ""
         zone = (vm.zones or [""])[0]
         return vm_cid.resource_group_name, str(vm.location), zone, default_disk_type(size)
 
@@ -169,6 +182,15 @@ class Disks:
             return ""
         return resource_id(self._config.subscription_id, self._config.resource_group_name,
                            "Microsoft.Compute/diskEncryptionSets", name)  # fmt: skip
+
+
+def _value(enum_or_str: Any) -> str:
+    """The wire value of an SDK field the SDK may turn into an enum member (e.g. a VM size it knows)."""
+    return str(getattr(enum_or_str, "value", enum_or_str))
+
+
+def _changed(wanted: int | None, current: Any) -> int | None:
+    return None if wanted is None or wanted == current else wanted
 
 
 def _data_disks(vm: Any) -> list[dict[str, Any]]:

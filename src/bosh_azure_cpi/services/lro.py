@@ -78,6 +78,13 @@ def to_azure_error(exc: HttpResponseError, what: str) -> AzureError:
     return AzureError(text, code=code, status=status, request_id=ids, ok_to_retry=is_transient(status, code))
 
 
+# Codes that also arrive in a failed long-running operation's body (whose HTTP status is 200), e.g. a VM whose
+# provisioning failed with Azure's "InternalExecutionError".
+_TRANSIENT_CODES = frozenset(
+    {"TooManyRequests", "InternalServerError", "ServerBusy", "InternalExecutionError", "InternalOperationError"}
+)
+
+
 def is_transient(status: int | None, code: str) -> bool:
     """Whether waiting and retrying may succeed (throttling, server errors, ARM's retryable conflicts); false for
     quota/SKU/capacity."""
@@ -85,7 +92,7 @@ def is_transient(status: int | None, code: str) -> bool:
         return False
     if status == 409 and code in RETRYABLE_CONFLICTS:
         return True
-    return status in RETRY_STATUSES or code in ("TooManyRequests", "InternalServerError", "ServerBusy")
+    return status in RETRY_STATUSES or code in _TRANSIENT_CODES
 
 
 def find(what: str, call: Callable[[], T]) -> T | None:

@@ -235,9 +235,13 @@ def open_vhd(path: str, *, max_size: int = DEFAULT_MAX_VHD_SIZE) -> VhdStream:
 
     Checks, before any data is handed out: gzip magic, tar structure, member names (no absolute path and no
     ``..`` in any name), root.vhd type (regular file), size (``k`` MiB + 512, at most ``max_size``) and the
-    first sector (a dynamic or differencing VHD starts with a footer copy). Raises InvalidArgument.
+    first sector (a dynamic or differencing VHD starts with a footer copy). Raises InvalidArgument, also when
+    the file cannot be opened.
     """
-    raw = open(path, "rb")  # noqa: SIM115 - closed by VhdStream.close() or below
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - closed by VhdStream.close() or below
+    except OSError as exc:
+        raise InvalidArgument(f"Stemcell image {path} cannot be read: {exc.strerror}") from None
     try:
         with _as_invalid_argument(path):
             inflater = _Inflater(raw)

@@ -6,8 +6,6 @@ import dataclasses
 from typing import Any
 
 import pytest
-from tests.fakes.config import RESOURCE_GROUP
-from tests.fakes.fake_vm import MANUAL, STEMCELL, cpi_config
 
 from bosh_azure_cpi.actions.calculate_vm_cloud_properties import calculate_vm_cloud_properties
 from bosh_azure_cpi.actions.create_vm import create_vm
@@ -23,6 +21,8 @@ from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.models.vm_props import AvailabilitySetSpec
 from bosh_azure_cpi.models.vm_spec import VmRequest
 from bosh_azure_cpi.services.interfaces import Call
+from tests.fakes.config import RESOURCE_GROUP
+from tests.fakes.fake_vm import MANUAL, STEMCELL, cpi_config
 
 AGENT = "5f0a2a4e-8f6c-4a43-9b0e-3f9d2c8e1a11"
 CID = f"agent_id:{AGENT};resource_group_name:fake-vm-rg"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.support.images import chs_geometry, nonzero_ranges, parse_footer
 
 from bench import fixtures
+from tests.support.images import chs_geometry, nonzero_ranges, parse_footer
 
 MIB = fixtures.MIB
 SIZE = 16 * MIB

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bosh_azure_cpi.errors import InvalidArgument
-from bosh_azure_cpi.models.agent_settings import AgentSettings, disk_hint
+from bosh_azure_cpi.models.agent_settings import AgentSettings, check_fits, disk_hint
 
 AGENT = "5f0a2a4e-8f6c-4a43-9b0e-3f9d2c8e1a11"
 CID = f"agent_id:{AGENT};resource_group_name:rg-bosh"
@@ -157,3 +157,9 @@ def test_custom_data_over_65535_bytes_is_refused():
         "The agent settings are 65536 bytes, over Azure's custom data limit of 65535 bytes; reduce the size of "
         "'env' (for example certificates or blobstore options)"
     )
+
+
+def test_env_and_networks_over_the_limit_are_refused_before_the_full_document_exists():
+    check_fits({"pad": "x" * 60_000}, {"net": {"ip": "10.0.0.4"}})
+    with pytest.raises(InvalidArgument, match="are 65[0-9]{3} bytes or more, over Azure's custom data limit"):
+        check_fits({"pad": "x" * 65_500}, {"net": {"ip": "10.0.0.4"}})

@@ -18,7 +18,6 @@ import pytest
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, BlobLeaseClient, BlobProperties, ContainerClient, PageRange
-from tests.support.images import MIB, hostile_image
 
 from bosh_azure_cpi.errors import AzureError, CloudError, InvalidArgument
 from bosh_azure_cpi.services.blob_upload import (
@@ -30,6 +29,7 @@ from bosh_azure_cpi.services.blob_upload import (
     delete_abandoned_uploads,
 )
 from bosh_azure_cpi.services.stemcell_image import ImageDigest, open_vhd
+from tests.support.images import MIB, hostile_image
 
 NAME = "fake-stemcell.vhd"
 METADATA = {"name": "fake-name", "version": "fake-version"}

@@ -22,13 +22,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from tests.fakes.config import RESOURCE_GROUP, SUBSCRIPTION, fake_azure_config
 
 from bosh_azure_cpi import __version__, logs
 from bosh_azure_cpi.errors import CloudError, InvalidArgument
 from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.services.clients import BLOB_API_VERSION, AzureClients
 from bosh_azure_cpi.services.retry import CpiRetryPolicy, CpiStorageRetryPolicy
+from tests.fakes.config import RESOURCE_GROUP, SUBSCRIPTION, fake_azure_config
 
 GUID = "563bbbca-7944-4791-b9c6-8af0928114ac"
 FAKE_PEM = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"

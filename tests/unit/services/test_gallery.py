@@ -10,15 +10,15 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.core.rest import HttpRequest
 from azure.mgmt.compute import models as m
 from azure.mgmt.compute.operations import GalleryImagesOperations, GalleryImageVersionsOperations
-from tests.fakes.config import GALLERY, RESOURCE_GROUP, SUBSCRIPTION, fake_azure_config
-from tests.fakes.gallery import version_id
-from tests.fakes.pollers import FakePoller
 
 from bosh_azure_cpi.errors import AzureError
 from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.models.images import GalleryVersion
 from bosh_azure_cpi.models.stemcell import StemcellProps
 from bosh_azure_cpi.services.gallery import GalleryService, to_gallery_version
+from tests.fakes.config import GALLERY, RESOURCE_GROUP, SUBSCRIPTION, fake_azure_config
+from tests.fakes.gallery import version_id
+from tests.fakes.pollers import FakePoller
 
 DEF, VER = "fake-stemcell", "1.2.0"
 MF = {"name": DEF, "version": "1.2", "os_type": "linux", "disk": 3072}

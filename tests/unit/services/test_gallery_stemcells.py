@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.fakes.config import GALLERY, fake_azure_config
-from tests.fakes.gallery import FakeGalleryService, version_id
-from tests.fakes.stemcell_store import FakeStemcellStore
 
 from bosh_azure_cpi.errors import AzureError, CloudError
 from bosh_azure_cpi.models.cids import StemcellCid
 from bosh_azure_cpi.models.images import VmImage
 from bosh_azure_cpi.models.stemcell import StemcellProps, read_references
 from bosh_azure_cpi.services.gallery_stemcells import GalleryStemcells
+from tests.fakes.config import GALLERY, fake_azure_config
+from tests.fakes.gallery import FakeGalleryService, version_id
+from tests.fakes.stemcell_store import FakeStemcellStore
 
 MF = {
     "name": "fake-stemcell",

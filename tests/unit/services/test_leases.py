@@ -10,11 +10,11 @@ from unittest.mock import create_autospec
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, BlobLeaseClient, ContainerClient
-from tests.fakes.pollers import FakeClock
 
 from bosh_azure_cpi.errors import AzureError, DeadlineExceeded
 from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.services.leases import BlobLock, LeaseKeeper
+from tests.fakes.pollers import FakeClock
 
 NAME = "gallery/fake-gallery/fake-stemcell/1.0.0"
 WAIT = 10.0  # safety net for waits on events; never reached when the code is right

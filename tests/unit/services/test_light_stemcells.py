@@ -11,8 +11,6 @@ import pytest
 from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.compute import models as m
 from azure.mgmt.compute.operations import VirtualMachineImagesOperations
-from tests.fakes.config import fake_azure_config
-from tests.fakes.stemcell_store import FakeStemcellStore
 
 from bosh_azure_cpi.errors import CloudError, InvalidArgument
 from bosh_azure_cpi.models.cids import StemcellCid
@@ -20,6 +18,8 @@ from bosh_azure_cpi.models.images import VmImage
 from bosh_azure_cpi.models.stemcell import StemcellProps
 from bosh_azure_cpi.services.light_stemcells import LightStemcells
 from bosh_azure_cpi.services.stemcells import Stemcells
+from tests.fakes.config import fake_azure_config
+from tests.fakes.stemcell_store import FakeStemcellStore
 
 IMAGE = {"publisher": "fake-publisher", "offer": "fake-offer", "sku": "fake-sku", "version": "1.0.2"}
 MF = {"name": "fake-light", "version": "1.0", "os_type": "linux", "disk": 3072, "image": IMAGE}

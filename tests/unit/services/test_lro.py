@@ -16,12 +16,12 @@ from azure.core.exceptions import (
 from azure.core.pipeline.transport import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 from azure.mgmt.core.polling.arm_polling import AzureAsyncOperationPolling
-from tests.fakes.http import CannedResponse
-from tests.fakes.pollers import FakeClock, FakePoller
 
 from bosh_azure_cpi.errors import AzureError, CloudError, DeadlineExceeded
 from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.services import lro
+from tests.fakes.http import CannedResponse
+from tests.fakes.pollers import FakeClock, FakePoller
 
 IDS = {"x-ms-request-id": "fake-req", "x-ms-correlation-request-id": "fake-corr"}
 
@@ -74,6 +74,8 @@ def test_storage_errors_take_the_code_from_the_header() -> None:
         (500, "ZonalAllocationFailed", False),
         (429, "QuotaExceeded", False),
         (404, "NotFound", False),
+        (200, "InternalExecutionError", True),  # a failed long-running operation's body
+        (200, "Conflict", False),
     ],
 )
 def test_ok_to_retry_is_true_only_for_errors_that_waiting_can_heal(status: int, code: str, transient: bool) -> None:

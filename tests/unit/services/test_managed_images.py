@@ -10,9 +10,6 @@ import pytest
 from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.compute import models as m
 from azure.mgmt.compute.operations import ImagesOperations
-from tests.fakes.config import RESOURCE_GROUP, fake_azure_config
-from tests.fakes.pollers import FakePoller
-from tests.fakes.stemcell_store import FakeStemcellStore
 
 from bosh_azure_cpi.errors import AzureError, CloudError, NotSupported
 from bosh_azure_cpi.models.cids import StemcellCid
@@ -20,6 +17,9 @@ from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.models.images import VmImage
 from bosh_azure_cpi.models.stemcell import StemcellProps, encode_metadata
 from bosh_azure_cpi.services.managed_images import ManagedImageStemcells
+from tests.fakes.config import RESOURCE_GROUP, fake_azure_config
+from tests.fakes.pollers import FakePoller
+from tests.fakes.stemcell_store import FakeStemcellStore
 
 MF = {"name": "fake-stemcell", "version": "1.2", "os_type": "linux", "disk": 4096, "architecture": "x86_64"}
 CID = StemcellCid.parse("bosh-stemcell-00000000-0000-0000-0000-0000000000bb")

@@ -10,9 +10,6 @@ import pytest
 from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.core.polling.arm_polling import ARMPolling
 from azure.mgmt.network import models as n
-from tests.fakes.config import RESOURCE_GROUP, SUBSCRIPTION, fake_azure_config
-from tests.fakes.fake_vm_sdk import FakeNetworkClient, calls, http_error
-from tests.fakes.pollers import FakePoller
 
 from bosh_azure_cpi.errors import AzureError, CloudError
 from bosh_azure_cpi.models.deadline import Deadline
@@ -21,6 +18,9 @@ from bosh_azure_cpi.models.refs import SecurityGroupRef
 from bosh_azure_cpi.models.vm_props import PoolRef
 from bosh_azure_cpi.services.network import NetworkService
 from bosh_azure_cpi.services.params.network import NicSpec
+from tests.fakes.config import RESOURCE_GROUP, SUBSCRIPTION, fake_azure_config
+from tests.fakes.fake_vm_sdk import FakeNetworkClient, calls, http_error
+from tests.fakes.pollers import FakePoller
 
 RG = RESOURCE_GROUP
 NET = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{{}}/providers/Microsoft.Network"

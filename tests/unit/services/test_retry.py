@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 from azure.core.exceptions import ServiceRequestError
-from tests.fakes.http import CannedTransport, answer, arm_error, run
-from tests.fakes.pollers import FakeClock
 
 from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.services.retry import CpiRetryPolicy, CpiStorageRetryPolicy
+from tests.fakes.http import CannedTransport, answer, arm_error, run
+from tests.fakes.pollers import FakeClock
 
 OK = answer(200, {"fine": True})
 

@@ -13,6 +13,9 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+
+from bosh_azure_cpi.errors import InvalidArgument
+from bosh_azure_cpi.services.stemcell_image import ImageDigest, open_vhd
 from tests.support.images import (
     DIFFERENCING,
     DYNAMIC,
@@ -25,9 +28,6 @@ from tests.support.images import (
     vhd_bytes,
     vhd_footer,
 )
-
-from bosh_azure_cpi.errors import InvalidArgument
-from bosh_azure_cpi.services.stemcell_image import ImageDigest, open_vhd
 
 # The precise message for every hostile kind of tests/support/images.py; None: the image is valid.
 EXPECTED = {
@@ -136,6 +136,11 @@ def test_size_cap_is_a_parameter(tmp_path: Path) -> None:
     path = image_tarball(tmp_path, vhd_bytes(2 * MIB))
     with pytest.raises(InvalidArgument, match=f"root.vhd is {2 * MIB + 512} bytes, more than the limit of {MIB}"):
         open_vhd(str(path), max_size=MIB)
+
+
+def test_missing_image_file_is_an_invalid_argument(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgument, match=r"image .*/gone cannot be read: No such file or directory"):
+        open_vhd(str(tmp_path / "gone"))
 
 
 def test_corrupt_deflate_data_is_reported(tmp_path: Path) -> None:

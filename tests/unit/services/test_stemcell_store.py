@@ -22,9 +22,6 @@ from azure.storage.blob import (
     ContainerClient,
     PageRange,
 )
-from tests.fakes.config import ACCOUNT, RESOURCE_GROUP, SUBSCRIPTION, fake_azure_config
-from tests.fakes.pollers import FakePoller
-from tests.support.images import valid_image_bytes
 
 from bosh_azure_cpi.errors import CloudError, InvalidArgument
 from bosh_azure_cpi.models.cids import StemcellCid
@@ -32,6 +29,9 @@ from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.services.blob_upload import MARKER_IN_PROGRESS, MARKER_KEY
 from bosh_azure_cpi.services.leases import BlobLock
 from bosh_azure_cpi.services.stemcell_store import StemcellStore
+from tests.fakes.config import ACCOUNT, RESOURCE_GROUP, SUBSCRIPTION, fake_azure_config
+from tests.fakes.pollers import FakePoller
+from tests.support.images import valid_image_bytes
 
 CID = StemcellCid.parse("bosh-stemcell-00000000-0000-0000-0000-0000000000aa")
 TAGS = {"user-agent": "bosh", "type": "stemcell"}

@@ -6,14 +6,14 @@ import threading
 from typing import Any
 
 import pytest
-from tests.fakes.config import RESOURCE_GROUP, SUBSCRIPTION
-from tests.fakes.fake_network import FakeNetworkService
-from tests.fakes.fake_vm import AGENT, MANUAL, vm_request
-from tests.fakes.fake_vm_world import azure_error, world
 
 from bosh_azure_cpi.errors import AzureError, DeadlineExceeded, InvalidArgument
 from bosh_azure_cpi.models.cids import DiskCid
 from bosh_azure_cpi.models.images import VmImage
+from tests.fakes.config import RESOURCE_GROUP, SUBSCRIPTION
+from tests.fakes.fake_network import FakeNetworkService
+from tests.fakes.fake_vm import AGENT, MANUAL, vm_request
+from tests.fakes.fake_vm_world import azure_error, world
 
 RG = RESOURCE_GROUP
 OS_DISK = f"bosh-disk-os-{AGENT}"

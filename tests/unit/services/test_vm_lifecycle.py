@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from azure.mgmt.compute import models as m
 from azure.mgmt.network import models as n
-from tests.fakes.config import RESOURCE_GROUP, SUBSCRIPTION
-from tests.fakes.fake_network import FakeNetworkService
-from tests.fakes.fake_vm import AGENT, CallLog, FakeVmService, Faults, cpi_config, disk_id, sdk_vm
 
 from bosh_azure_cpi.errors import AzureError, CloudError, VMNotFound
 from bosh_azure_cpi.models.cids import VmCid
 from bosh_azure_cpi.services.vm_lifecycle import VmLifecycle
+from tests.fakes.config import RESOURCE_GROUP, SUBSCRIPTION
+from tests.fakes.fake_network import FakeNetworkService
+from tests.fakes.fake_vm import AGENT, CallLog, FakeVmService, Faults, cpi_config, disk_id, sdk_vm
 
 RG = RESOURCE_GROUP
 CID = VmCid(agent_id=AGENT, resource_group_name=RG)

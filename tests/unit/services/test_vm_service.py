@@ -8,14 +8,14 @@ import pytest
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.mgmt.compute import models as m
-from tests.fakes.config import RESOURCE_GROUP, SUBSCRIPTION, fake_azure_config
-from tests.fakes.fake_vm_sdk import FakeComputeClient, calls, http_error
-from tests.fakes.pollers import FakeClock, FakePoller
 
 from bosh_azure_cpi.errors import AzureError, DeadlineExceeded, VMNotFound
 from bosh_azure_cpi.models.deadline import Deadline
 from bosh_azure_cpi.models.vm_props import AvailabilitySetSpec
 from bosh_azure_cpi.services.vm import UPDATE_ATTEMPTS, VmService
+from tests.fakes.config import RESOURCE_GROUP, SUBSCRIPTION, fake_azure_config
+from tests.fakes.fake_vm_sdk import FakeComputeClient, calls, http_error
+from tests.fakes.pollers import FakeClock, FakePoller
 
 RG = RESOURCE_GROUP
 SET_ID = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.Compute/availabilitySets/fake-set"

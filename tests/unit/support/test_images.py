@@ -10,6 +10,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+
 from tests.support import images
 from tests.support.images import MIB, SECTOR, TIB
 
