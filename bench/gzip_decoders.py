@@ -102,9 +102,10 @@ def _pipeline(factory: Callable[[int], Any], errors: tuple[type[Exception], ...]
     stemcell_image._decompressobj, stemcell_image._ZLIB_ERRORS = factory, errors
     try:
         with stemcell_image.open_vhd(str(path)) as vhd:
-            scanner = PageScanner(block_size=EXT4_BLOCK)
+            scanner = PageScanner(block_size=EXT4_BLOCK, buffers=4)
             for offset, data in vhd.chunks(OUT):
-                scanner.feed(offset, data)
+                for write in scanner.feed(offset, data):
+                    scanner.recycle(write)  # as the uploader does once a write is sent
             scanner.close()
             vhd.finish()
             return vhd.size

@@ -5,9 +5,11 @@
 the VHD once and Put Page (under the lease) each run of 4 KiB blocks holding a non-zero byte (``page_ranges``), at
 most 4 MiB, with at most ``threads`` requests in flight and ``threads + 2`` writes buffered (the reader blocks
 while the pool is full; a failed request, already retried by the SDK's policy, stops the others from starting
-new ones); (4) ``vhd.finish()``: footer check and SHA-256 of the image file; (5) verify that the blob's page
-ranges, merged, equal the ranges sent, merged; (6) replace the metadata with ``metadata`` plus ``image_sha256``
-(the marker goes) and release the lease. Put Page carries no Content-MD5 (``validate_content``): TLS already
+new ones; full-size writes live in ``threads + 4`` scanner buffers, fewer for a small image, allocated up front
+and reused once sent, so memory is about 4 MiB per thread plus a constant for every image size); (4)
+``vhd.finish()``: footer check and SHA-256 of the image file; (5) verify that the blob's page ranges, merged,
+equal the ranges sent, merged; (6) replace the metadata with ``metadata`` plus ``image_sha256`` (the marker goes)
+and release the lease. Put Page carries no Content-MD5 (``validate_content``): TLS already
 protects the bytes in transit, and hashing them cost a quarter of the uploader's CPU (``make bench``); the Ruby
 CPI sends none either.
 
@@ -154,9 +156,10 @@ class PageBlobUploader:
         )
 
     def _send(self, vhd: VhdSource, lease: BlobLeaseClient, renewer: LeaseKeeper, tuning: UploadTuning) -> _Tally:
-        scanner = PageScanner(block_size=tuning.block_size)
+        buffers = min(_PagePool.buffers_needed(self._threads), vhd.size // MAX_PUT_PAGE + 2)
+        scanner = PageScanner(block_size=tuning.block_size, buffers=buffers)
         progress = _Progress(self._name, vhd.size, self._clock, self._interval)
-        with _PagePool(self._client, lease, self._threads, vhd.size) as pool:
+        with _PagePool(self._client, lease, self._threads, vhd.size, scanner.recycle) as pool:
             for offset, chunk in vhd.chunks(tuning.chunk_size):
                 for write in scanner.feed(offset, chunk):
                     pool.submit(write)
@@ -250,15 +253,26 @@ class _Tally:
 
 
 class _PagePool:
-    """Runs Put Page requests on ``threads`` workers; ``submit`` blocks while ``threads + 2`` are pending."""
+    """Runs Put Page requests on ``threads`` workers; ``submit`` blocks while ``threads + 2`` are pending.
 
-    def __init__(self, client: BlobClient, lease: BlobLeaseClient, threads: int, size: int) -> None:
+    Each write, sent or not, is passed to ``recycle`` when done (the scanner reuses its buffer).
+    """
+
+    def __init__(
+        self,
+        client: BlobClient,
+        lease: BlobLeaseClient,
+        threads: int,
+        size: int,
+        recycle: Callable[[PageWrite], None],
+    ) -> None:
         self._client = client
         self._lease = lease
         self._size = size
+        self._recycle = recycle
         self.tally = _Tally()
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="put-page")
-        self._capacity = threads + 2
+        self._capacity = self.capacity(threads)
         self._slots = threading.Semaphore(self._capacity)
         self._lock = threading.Lock()
         self._failed = threading.Event()
@@ -273,6 +287,16 @@ class _PagePool:
             self._failed.set()
         self._executor.shutdown(wait=True, cancel_futures=True)
 
+    @staticmethod
+    def capacity(threads: int) -> int:
+        """Writes pending at most: in flight plus two queued."""
+        return threads + 2
+
+    @classmethod
+    def buffers_needed(cls, threads: int) -> int:
+        """Scanner buffers that cover the pending writes, the open write and a second full write of one chunk."""
+        return cls.capacity(threads) + 2
+
     def submit(self, write: PageWrite) -> None:
         """Check and queue ``write``; blocks while the pool is full; raises the first worker error."""
         _check_write(write, self._size)
@@ -282,7 +306,7 @@ class _PagePool:
         if self._failed.is_set():
             self._slots.release()
             raise self._error or CloudError("Put Page was cancelled")
-        self._executor.submit(self._put, write).add_done_callback(self._done)
+        self._executor.submit(self._put, write).add_done_callback(partial(self._done, write))
         self.tally.add(write)
 
     def join(self) -> None:
@@ -296,18 +320,23 @@ class _PagePool:
             return
         logger.debug("Put Page %d+%d", write.offset, write.length)
         with azure_errors(f"Put Page {write.offset}+{write.length}"):
-            self._client.upload_page(
-                write.data, offset=write.offset, length=write.length, lease=self._lease, validate_content=False
+            self._client.upload_page(  # a memoryview body is sent as is (Content-Length set by the SDK), no copy
+                write.data,  # type: ignore[arg-type]
+                offset=write.offset,
+                length=write.length,
+                lease=self._lease,
+                validate_content=False,
             )
         with self._lock:
             self.bytes_done += write.length
 
-    def _done(self, future: Future[None]) -> None:
+    def _done(self, write: PageWrite, future: Future[None]) -> None:
         error = None if future.cancelled() else future.exception()
         if error is not None:
             with self._lock:
                 self._error = self._error or error
             self._failed.set()
+        self._recycle(write)
         self._slots.release()
 
 

@@ -12,10 +12,15 @@ the non-zero pages; 4096, the block size of the ext4 file systems in stemcell ro
 block that holds data. The difference matters: file tails leave 1-7 zero pages inside most 4 KiB blocks, so a
 512-byte scan of a real root disk splits its data into tens of thousands of small writes where a 4 KiB scan
 needs a few hundred, for about 10 % more bytes (the zero tails of blocks that hold data).
+
+Buffers: a write of ``max_length`` bytes is a ``memoryview`` of a scanner-owned ``bytearray`` that the caller
+hands back with :meth:`PageScanner.recycle` once the write is sent, so an upload reuses a fixed set of buffers
+instead of allocating (and fragmenting the heap with) one per write; shorter writes are ``bytes`` copies.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -39,7 +44,7 @@ class PageWrite:
     """One Put Page request: ``data`` goes to ``[offset, offset + len(data))``; both are 512-aligned."""
 
     offset: int
-    data: bytes
+    data: bytes | memoryview
 
     @property
     def length(self) -> int:
@@ -55,10 +60,13 @@ class PageScanner:
 
     ``feed`` returns the writes that can no longer grow; ``close`` returns the last one. Chunks must be
     contiguous and start at offset 0; the total length must be a multiple of 512 (``ValueError`` otherwise).
-    Each emitted write owns a copy of its bytes, so callers may drop or reuse their chunks.
+    Each emitted write holds a copy of its bytes, so callers may drop or reuse their chunks; a full-size write's
+    copy lives in a scanner buffer, valid until the write is passed to :meth:`recycle` (optional).
     """
 
-    def __init__(self, *, max_length: int = MAX_PUT_PAGE, block_size: int = PAGE_SIZE) -> None:
+    def __init__(self, *, max_length: int = MAX_PUT_PAGE, block_size: int = PAGE_SIZE, buffers: int = 0) -> None:
+        """``buffers``: write buffers allocated up front, so memory does not depend on the image (more are
+        allocated when a caller holds them all)."""
         if max_length <= 0 or max_length % PAGE_SIZE:
             raise ValueError(f"max_length must be a positive multiple of {PAGE_SIZE}, got {max_length}")
         if block_size not in _LEVELS[1:]:
@@ -69,7 +77,8 @@ class PageScanner:
         self._zeros = {size: bytes(size) for size in self._levels}
         self._next = 0  # absolute offset the next chunk must start at
         self._carry = b""  # head of a block that straddles a chunk boundary
-        self._parts: list[bytes] = []  # data of the open write
+        self._buffer: bytearray | None = None  # data of the open write: buffer[: end - start]
+        self._spare = deque(bytearray(max_length) for _ in range(buffers))  # append/pop are thread-safe
         self._start = 0
         self._end = 0
 
@@ -99,6 +108,11 @@ class PageScanner:
             self._carry = bytes(data[stop:])
         return out
 
+    def recycle(self, write: PageWrite) -> None:
+        """Take back the buffer of a sent ``write`` (thread-safe); its ``data`` must not be used afterwards."""
+        if isinstance(write.data, memoryview) and isinstance(write.data.obj, bytearray):
+            self._spare.append(write.data.obj)
+
     def close(self) -> list[PageWrite]:
         """Flush the open write (and a last, partial block); ``ValueError`` if the stream did not end on a page."""
         if len(self._carry) % PAGE_SIZE:
@@ -107,7 +121,7 @@ class PageScanner:
         if self._carry.count(0) != len(self._carry):
             self._extend(out, self._carry, self._next - len(self._carry), 0, len(self._carry))
         self._carry = b""
-        if self._parts:
+        if self._end > self._start:
             out.append(self._flush())
         return out
 
@@ -118,22 +132,34 @@ class PageScanner:
 
     def _extend(self, out: list[PageWrite], data: Buffer, base: int, start: int, end: int) -> None:
         """Append ``data[start:end]`` (absolute ``base + start``) to the open write, splitting at the cap."""
-        if self._parts and base + start != self._end:
+        if self._end > self._start and base + start != self._end:
             out.append(self._flush())
+        source = memoryview(data)
         while start < end:
-            if not self._parts:
+            if self._end == self._start:
                 self._start = self._end = base + start
-            take = min(end - start, self._max - (self._end - self._start))
-            self._parts.append(bytes(data[start : start + take]))
+            filled = self._end - self._start
+            take = min(end - start, self._max - filled)
+            buffer = self._open_buffer()
+            buffer[filled : filled + take] = source[start : start + take]
             self._end += take
             start += take
             if self._end - self._start == self._max:
                 out.append(self._flush())
 
+    def _open_buffer(self) -> bytearray:
+        if self._buffer is None:
+            self._buffer = self._spare.pop() if self._spare else bytearray(self._max)
+        return self._buffer
+
     def _flush(self) -> PageWrite:
-        write = PageWrite(self._start, b"".join(self._parts))
-        self._parts = []
-        return write
+        """Emit the open write: a full buffer is handed over as a view, a shorter write is copied out."""
+        length, self._end = self._end - self._start, self._start
+        buffer = self._open_buffer()
+        if length == self._max:
+            self._buffer = None
+            return PageWrite(self._start, memoryview(buffer))
+        return PageWrite(self._start, bytes(memoryview(buffer)[:length]))
 
 
 def _nonzero_runs(

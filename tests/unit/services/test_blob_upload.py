@@ -72,16 +72,18 @@ def islands(count: int, *, spacing: int = MIB, length: int = 4096, tail: int = 5
 
 @pytest.fixture
 def client() -> Any:
-    """An autospec'd BlobClient whose page list reflects the pages written."""
+    """An autospec'd BlobClient whose page list reflects the pages written; ``sent`` holds each body as sent."""
     blob = create_autospec(BlobClient, instance=True)
     blob.blob_name = NAME
     blob.acquire_lease.return_value = create_autospec(BlobLeaseClient, instance=True)
     written: list[tuple[int, int]] = []
+    blob.sent = []
     lock = threading.Lock()
 
     def upload_page(page: bytes, offset: int, length: int, **_: Any) -> dict[str, Any]:
         with lock:
             written.append((offset, length))
+            blob.sent.append((offset, bytes(page), page))  # the bytes on the wire, and the object passed
         return {}
 
     blob.upload_page.side_effect = upload_page
@@ -106,13 +108,11 @@ def test_upload_creates_leases_writes_verifies_tags_and_releases(client: Any) ->
         size=len(data), metadata={**METADATA, MARKER_KEY: MARKER_IN_PROGRESS}
     )
     client.acquire_lease.assert_called_once_with(lease_duration=60)
-    rebuilt = bytearray(len(data))
     for call in client.upload_page.call_args_list:
         page, offset, length = call.args[0], call.kwargs["offset"], call.kwargs["length"]
         assert call.kwargs == {"offset": offset, "length": length, "lease": lease, "validate_content": False}
         assert offset % 512 == 0 and length % 512 == 0 and 0 < length <= 4 * MIB and len(page) == length
-        rebuilt[offset : offset + length] = page
-    assert rebuilt == data
+    assert rebuild(client.sent, len(data)) == data
     client.list_page_ranges.assert_called_once_with(lease=lease)
     client.set_blob_metadata.assert_called_once_with({**METADATA, "image_sha256": "fake-sha256"}, lease=lease)
     lease.release.assert_called_once_with()
@@ -159,6 +159,25 @@ class _Records(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if self.pattern.search(record.getMessage()):
             self.seen.set()
+
+
+def rebuild(sent: list[tuple[int, bytes, object]], size: int) -> bytearray:
+    out = bytearray(size)
+    for offset, body, _ in sent:
+        out[offset : offset + len(body)] = body
+    return out
+
+
+def test_full_writes_reuse_a_fixed_set_of_buffers_and_none_is_overwritten_while_sent(client: Any) -> None:
+    data = random.Random(2).randbytes(40 * MIB).replace(b"\0", b"\3") + bytes(MIB) + b"\4" * 512
+    threads = 3
+
+    uploader(client, threads=threads).upload(FakeVhd(data), METADATA, tuning=FAST)
+
+    assert rebuild(client.sent, len(data)) == data
+    views = [page for _, _, page in client.sent if isinstance(page, memoryview)]
+    assert len(views) == 10  # every full 4 MiB write is a view of a scanner buffer: no copy per request
+    assert len({id(view.obj) for view in views}) <= threads + 4
 
 
 def test_reader_blocks_when_threads_plus_2_writes_are_pending(client: Any) -> None:

@@ -107,6 +107,41 @@ def test_with_a_coarser_block_size_every_block_holding_data_is_sent_whole(
     assert list(scan_writes([(0, buffer)], max_length=max_length, block_size=block_size)) == writes
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), sparse_buffers(), st.sampled_from([PAGE_SIZE, 3 * PAGE_SIZE]))
+def test_recycling_sent_writes_reuses_buffers_without_changing_any_write(
+    data: st.DataObject, buffer: bytes, max_length: int
+) -> None:
+    cuts = data.draw(chunkings(len(buffer)))
+    scanner, sent, buffers, most_views = PageScanner(max_length=max_length), [], set(), 0
+    for offset, chunk in chunks_of(buffer, cuts):
+        writes = scanner.feed(offset, chunk)
+        views = {id(w.data.obj) for w in writes if isinstance(w.data, memoryview)}
+        buffers, most_views = buffers | views, max(most_views, len(views))
+        for write in writes:
+            sent.append(PageWrite(write.offset, bytes(write.data)))  # what went on the wire, before recycling
+            scanner.recycle(write)
+    sent += scanner.close()
+
+    assert sent == list(scan_writes(chunks_of(buffer, cuts), max_length=max_length))
+    assert len(buffers) <= most_views + 1  # reused: the full writes of one chunk plus the open write's buffer
+
+
+def test_full_writes_are_views_of_scanner_buffers_and_shorter_writes_are_copies() -> None:
+    scanner = PageScanner(max_length=2 * PAGE_SIZE)
+    (full,) = scanner.feed(0, b"\1" * (2 * PAGE_SIZE))
+    assert isinstance(full.data, memoryview) and isinstance(full.data.obj, bytearray)
+
+    scanner.recycle(full)
+    (again,) = scanner.feed(2 * PAGE_SIZE, b"\3" * (2 * PAGE_SIZE))
+    assert isinstance(again.data, memoryview) and again.data.obj is full.data.obj  # reused, not allocated
+    assert again == PageWrite(2 * PAGE_SIZE, b"\3" * (2 * PAGE_SIZE))
+
+    scanner.feed(4 * PAGE_SIZE, ZERO_PAGE + b"\2" * PAGE_SIZE)
+    (short,) = scanner.close()
+    assert isinstance(short.data, bytes) and short == PageWrite(5 * PAGE_SIZE, b"\2" * PAGE_SIZE)
+
+
 def test_a_last_partial_block_is_sent_when_it_holds_data() -> None:
     buffer = b"\1" * PAGE_SIZE + bytes(4096 - PAGE_SIZE) + bytes(PAGE_SIZE) + b"\2" * PAGE_SIZE  # 4 KiB + 2 pages
     assert list(page_ranges([(0, buffer)], block_size=4096)) == [(0, 4096 + 2 * PAGE_SIZE)]
