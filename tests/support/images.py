@@ -204,7 +204,10 @@ def valid_image_bytes() -> bytes:
     disk = bytearray(vhd_bytes(MIB))
     disk[MIB // 2 : MIB // 2 + 64 * 1024] = random.Random(7).randbytes(64 * 1024)
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.GNU_FORMAT) as tar:
+    with (
+        gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz,  # same bytes on every call ("w:gz" stamps the time)
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar,
+    ):
         tar.addfile(_member("root.vhd", size=len(disk)), io.BytesIO(bytes(disk)))
     return buffer.getvalue()
 
