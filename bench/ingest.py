@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import shutil
 import sys
 import time
@@ -113,13 +114,21 @@ WORKERS: dict[str, Callable[..., dict[str, Any]]] = {"cpi": _worker_cpi, "sdk": 
 # ---- endpoints ------------------------------------------------------------------------------------------------
 
 
+def _own_cpu_seconds() -> float:
+    """CPU seconds of this process: the relay's and the sink's threads (the rest of it waits meanwhile)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """Where an upload goes: ``url`` is the blob service base URL; ``log`` counts what arrives there."""
+    """Where an upload goes: ``url`` is the blob service base URL; ``log`` counts what arrives there;
+    ``server_cpu()`` is the CPU seconds used so far by the receiving side (Azurite and relay, or the sink)."""
 
     kind: str
     url: str
     log: WireLog
+    server_cpu: Callable[[], float] = _own_cpu_seconds
 
 
 @contextlib.contextmanager
@@ -134,7 +143,7 @@ def fresh_azurite(workdir: Path) -> Iterator[Endpoint]:
         with BlobServiceClient(f"{azurite.url}/{AZURITE_ACCOUNT}", CREDENTIAL, api_version=API_VERSION) as service:
             service.create_container(CONTAINER)
         with CountingRelay(azurite.url) as relay:
-            yield Endpoint("azurite", relay.url, relay.log)
+            yield Endpoint("azurite", relay.url, relay.log, lambda: azurite.cpu_seconds() + _own_cpu_seconds())
     finally:
         azurite.stop()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -163,9 +172,9 @@ def run_worker(name: str, args: list[str], endpoint: Endpoint, tmp: Path, timeou
     """``python -m bench.ingest NAME ARGS`` with ``TMPDIR=tmp`` (watched); process and wire figures."""
     tmp.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp)}
-    mark = endpoint.log.mark()
+    mark, server_cpu = endpoint.log.mark(), endpoint.server_cpu()
     run = run_measured([str(VENV_PYTHON), "-m", "bench.ingest", name, *args], env=env, watch=tmp, timeout=timeout)
-    figures = _figures(run, endpoint, mark)
+    figures = {**_figures(run, endpoint, mark), "server_cpu_s": endpoint.server_cpu() - server_cpu}
     return figures if run.timed_out else {**figures, **run.json()}
 
 

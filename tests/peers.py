@@ -85,6 +85,16 @@ class Azurite:
         _wait_for_port(self.port, timeout, self._proc)
         return self
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds used so far by the running Azurite (0.0 when it is not running)."""
+        if self._proc is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{self._proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
     def stop(self) -> None:
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
