@@ -9,9 +9,8 @@ new ones; full-size writes live in ``threads + 4`` scanner buffers, fewer for a 
 and reused once sent, so memory is about 4 MiB per thread plus a constant for every image size); (4)
 ``vhd.finish()``: footer check and SHA-256 of the image file; (5) verify that the blob's page ranges, merged,
 equal the ranges sent, merged; (6) replace the metadata with ``metadata`` plus ``image_sha256`` (the marker goes)
-and release the lease. Put Page carries no Content-MD5 (``validate_content``): TLS already
-protects the bytes in transit, and hashing them cost a quarter of the uploader's CPU (``make bench``); the Ruby
-CPI sends none either.
+and release the lease. Put Page carries no Content-MD5 (``validate_content``): TLS already protects the bytes in
+transit, and hashing them cost a quarter of the uploader's CPU (``make bench``); the Ruby CPI sends none either.
 
 Any failure, KeyboardInterrupt/SystemExit included, stops the workers, deletes the blob (breaking the lease if
 needed) and re-raises as a CPI error (or the interrupt itself). A killed process leaves a blob whose lease
