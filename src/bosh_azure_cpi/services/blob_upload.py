@@ -155,8 +155,7 @@ class PageBlobUploader:
         )
 
     def _send(self, vhd: VhdSource, lease: BlobLeaseClient, renewer: LeaseKeeper, tuning: UploadTuning) -> _Tally:
-        buffers = min(_PagePool.buffers_needed(self._threads), vhd.size // MAX_PUT_PAGE + 2)
-        scanner = PageScanner(block_size=tuning.block_size, buffers=buffers)
+        scanner = PageScanner(block_size=tuning.block_size, buffers=_PagePool.buffers_needed(self._threads, vhd.size))
         progress = _Progress(self._name, vhd.size, self._clock, self._interval)
         with _PagePool(self._client, lease, self._threads, vhd.size, scanner.recycle) as pool:
             for offset, chunk in vhd.chunks(tuning.chunk_size):
@@ -292,9 +291,10 @@ class _PagePool:
         return threads + 2
 
     @classmethod
-    def buffers_needed(cls, threads: int) -> int:
-        """Scanner buffers that cover the pending writes, the open write and a second full write of one chunk."""
-        return cls.capacity(threads) + 2
+    def buffers_needed(cls, threads: int, size: int) -> int:
+        """Scanner buffers for the pending writes, the open write and a second full write of one chunk; no more
+        than a ``size``-byte image can fill."""
+        return min(cls.capacity(threads) + 2, size // MAX_PUT_PAGE + 2)
 
     def submit(self, write: PageWrite) -> None:
         """Check and queue ``write``; blocks while the pool is full; raises the first worker error."""

@@ -76,18 +76,18 @@ def client() -> Any:
     blob = create_autospec(BlobClient, instance=True)
     blob.blob_name = NAME
     blob.acquire_lease.return_value = create_autospec(BlobLeaseClient, instance=True)
-    written: list[tuple[int, int]] = []
     blob.sent = []
     lock = threading.Lock()
 
     def upload_page(page: bytes, offset: int, length: int, **_: Any) -> dict[str, Any]:
         with lock:
-            written.append((offset, length))
             blob.sent.append((offset, bytes(page), page))  # the bytes on the wire, and the object passed
         return {}
 
     blob.upload_page.side_effect = upload_page
-    blob.list_page_ranges.side_effect = lambda **_: [PageRange(o, o + n - 1) for o, n in sorted(written)]
+    blob.list_page_ranges.side_effect = lambda **_: [
+        PageRange(offset, offset + len(body) - 1) for offset, body, _ in sorted(blob.sent, key=lambda s: s[0])
+    ]
     return blob
 
 
